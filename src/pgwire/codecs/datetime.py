@@ -1,0 +1,204 @@
+"""Binary codecs for date/time types, with asyncpg's Python mappings.
+
+Wire forms (PostgreSQL epoch 2000-01-01, integer datetimes):
+
+* ``date``: int32 days; ``timestamp``/``timestamptz``: int64 microseconds
+  (``timestamptz`` in UTC); ``time``: int64 microseconds since midnight;
+  ``timetz``: that plus int32 zone offset in seconds *west* of UTC;
+  ``interval``: int64 microseconds, int32 days, int32 months.
+
+Python mappings:
+
+* ``±infinity`` is ``date.max``/``date.min`` and ``datetime.max``/
+  ``datetime.min``; for ``timestamptz`` the infinities decode to the *naive*
+  ``datetime.max``/``datetime.min``, exactly as asyncpg does.
+* ``timestamptz`` decodes to an aware UTC datetime. A naive datetime given
+  for ``timestamptz`` is taken as local time (``datetime.astimezone``).
+* ``interval`` decodes to :class:`datetime.timedelta` with a month counted
+  as 30 days; timedeltas encode as days + microseconds (no months).
+* ``time`` drops any tzinfo on encode; ``timetz`` requires an aware time.
+"""
+
+from __future__ import annotations
+
+import struct
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+__all__ = [
+    "date_encode",
+    "date_decode",
+    "timestamp_encode",
+    "timestamp_decode",
+    "timestamptz_encode",
+    "timestamptz_decode",
+    "time_encode",
+    "time_decode",
+    "timetz_encode",
+    "timetz_decode",
+    "interval_encode",
+    "interval_decode",
+]
+
+_int4 = struct.Struct("!i")
+_int8 = struct.Struct("!q")
+_timetz = struct.Struct("!qi")
+_interval = struct.Struct("!qii")
+
+_EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
+_EPOCH_DATE = date(2000, 1, 1)
+_EPOCH = datetime(2000, 1, 1)
+_EPOCH_UTC = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_UTC = timezone.utc
+_US_PER_DAY = 86_400_000_000
+
+_DATE_PINF = 0x7FFFFFFF
+_DATE_NINF = -0x80000000
+_TS_PINF = 0x7FFFFFFFFFFFFFFF
+_TS_NINF = -0x8000000000000000
+
+_DATE_PINF_BYTES = _int4.pack(_DATE_PINF)
+_DATE_NINF_BYTES = _int4.pack(_DATE_NINF)
+_TS_PINF_BYTES = _int8.pack(_TS_PINF)
+_TS_NINF_BYTES = _int8.pack(_TS_NINF)
+
+_DATETIME_MAX = datetime.max
+_DATETIME_MIN = datetime.min
+
+
+def _type_error(expected: str, value: Any) -> TypeError:
+    return TypeError(f"{expected} is required (got type {type(value).__name__})")
+
+
+def date_encode(value: Any) -> bytes:
+    if not isinstance(value, date):
+        raise _type_error("a date", value)
+    if value == date.max:
+        return _DATE_PINF_BYTES
+    if value == date.min:
+        return _DATE_NINF_BYTES
+    return _int4.pack(value.toordinal() - _EPOCH_ORDINAL)
+
+
+def date_decode(data: bytes) -> date:
+    days = _int4.unpack(data)[0]
+    if days == _DATE_PINF:
+        return date.max
+    if days == _DATE_NINF:
+        return date.min
+    return _EPOCH_DATE + timedelta(days=days)
+
+
+def _micros(value: datetime) -> int:
+    """Microseconds from the PostgreSQL epoch to the naive wall time of *value*."""
+    return (
+        (value.toordinal() - _EPOCH_ORDINAL) * 86_400
+        + value.hour * 3600
+        + value.minute * 60
+        + value.second
+    ) * 1_000_000 + value.microsecond
+
+
+def timestamp_encode(value: Any) -> bytes:
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            return _int8.pack((value.toordinal() - _EPOCH_ORDINAL) * _US_PER_DAY)
+        raise _type_error("a datetime", value)
+    if value.tzinfo is not None:
+        raise ValueError("timestamp requires a naive datetime (got a timezone-aware one)")
+    if value == _DATETIME_MAX:
+        return _TS_PINF_BYTES
+    if value == _DATETIME_MIN:
+        return _TS_NINF_BYTES
+    return _int8.pack(_micros(value))
+
+
+def timestamp_decode(data: bytes) -> datetime:
+    micros = _int8.unpack(data)[0]
+    if micros == _TS_PINF:
+        return _DATETIME_MAX
+    if micros == _TS_NINF:
+        return _DATETIME_MIN
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def timestamptz_encode(value: Any) -> bytes:
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            value = datetime(value.year, value.month, value.day)
+        else:
+            raise _type_error("a datetime", value)
+    if value.tzinfo is None:
+        if value == _DATETIME_MAX:
+            return _TS_PINF_BYTES
+        if value == _DATETIME_MIN:
+            return _TS_NINF_BYTES
+        value = value.astimezone(_UTC)
+    else:
+        offset = value.utcoffset()
+        if offset:
+            value = value.astimezone(_UTC)
+        wall = value.replace(tzinfo=None)
+        if wall == _DATETIME_MAX:
+            return _TS_PINF_BYTES
+        if wall == _DATETIME_MIN:
+            return _TS_NINF_BYTES
+    return _int8.pack(_micros(value))
+
+
+def timestamptz_decode(data: bytes) -> datetime:
+    micros = _int8.unpack(data)[0]
+    if micros == _TS_PINF:
+        return _DATETIME_MAX
+    if micros == _TS_NINF:
+        return _DATETIME_MIN
+    return _EPOCH_UTC + timedelta(microseconds=micros)
+
+
+def _time_micros(value: time) -> int:
+    return (value.hour * 3600 + value.minute * 60 + value.second) * 1_000_000 + value.microsecond
+
+
+def _time_from_micros(micros: int, tz: timezone | None = None) -> time:
+    seconds, us = divmod(micros, 1_000_000)
+    minutes, s = divmod(seconds, 60)
+    h, m = divmod(minutes, 60)
+    if h == 24:
+        # PostgreSQL allows 24:00:00; Python's time cannot hold it.
+        raise ValueError("time 24:00:00 cannot be represented as datetime.time")
+    return time(h, m, s, us, tz)
+
+
+def time_encode(value: Any) -> bytes:
+    if not isinstance(value, time):
+        raise _type_error("a time", value)
+    return _int8.pack(_time_micros(value))
+
+
+def time_decode(data: bytes) -> time:
+    return _time_from_micros(_int8.unpack(data)[0])
+
+
+def timetz_encode(value: Any) -> bytes:
+    if not isinstance(value, time):
+        raise _type_error("a time", value)
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("timetz requires a timezone-aware time (got a naive one)")
+    return _timetz.pack(_time_micros(value), -(offset.days * 86_400 + offset.seconds))
+
+
+def timetz_decode(data: bytes) -> time:
+    micros, zone = _timetz.unpack(data)
+    return _time_from_micros(micros, timezone(timedelta(seconds=-zone)))
+
+
+def interval_encode(value: Any) -> bytes:
+    if not isinstance(value, timedelta):
+        raise _type_error("a timedelta", value)
+    return _interval.pack(value.seconds * 1_000_000 + value.microseconds, value.days, 0)
+
+
+def interval_decode(data: bytes) -> timedelta:
+    micros, days, months = _interval.unpack(data)
+    return timedelta(days=days + months * 30, microseconds=micros)
