@@ -1,0 +1,934 @@
+"""The asyncio edge of pgwire: the transport protocol and the public ``Connection``.
+
+Rules of this module:
+
+1. ``_WireProtocol`` is the only code that touches the transport. It feeds
+   received bytes to the sans-I/O :class:`~pgwire.protocol.core.ProtocolCore`
+   and writes what the core wants sent. Operations complete by callback,
+   which resolves the future the calling task awaits.
+
+2. A public call holds the connection's operation lock for as long as its
+   operations are on the wire. Concurrent callers wait their turn instead
+   of failing with "another operation is in progress".
+
+3. A call whose ``timeout`` expires sends a CancelRequest on a side
+   connection and waits (bounded) for its operation to finish before
+   raising ``asyncio.TimeoutError``; the connection stays usable. When the
+   server does not answer in time either, the connection is aborted.
+
+4. A task cancelled while its operation is on the wire hands the lock to a
+   background drain, which cancels the query on the server and waits for the
+   operation's ReadyForQuery. The next caller therefore never sees the
+   cancelled operation's rows or its cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import logging
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from . import _impl, exceptions
+from .codecs.registry import BUILTIN, CodecRegistry
+from .connect_params import ConnectParams, parse_connect_arguments
+from .protocol import messages
+from .protocol.core import (
+    CloseOperation,
+    ExecuteOperation,
+    Operation,
+    PrepareOperation,
+    ProtocolCore,
+    SimpleQueryOperation,
+)
+from .record import Record
+from .serverversion import split_server_version_string
+from .statement import StatementState
+from .types import ServerVersion
+
+__all__ = ["Connection", "ConnectionSettings", "connect"]
+
+logger = logging.getLogger("pgwire")
+
+_T = TypeVar("_T")
+
+#: How long a cancelled or timed-out operation may take to finish after the
+#: CancelRequest before the connection is aborted instead.
+CANCEL_GRACE = 5.0
+#: How long ``close()`` waits for the server to close the socket after Terminate.
+CLOSE_GRACE = 5.0
+
+
+class _WireProtocol(asyncio.Protocol):
+    """Feeds the core from the transport and writes what it produces."""
+
+    def __init__(self, core: ProtocolCore) -> None:
+        self.core = core
+        self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.on_lost: Callable[[], None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.flush()
+
+    def data_received(self, data: bytes) -> None:
+        core = self.core
+        try:
+            core.receive_data(data)
+        except exceptions.ProtocolError:
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        if core._out:
+            self.flush()
+
+    def flush(self) -> None:
+        data = self.core.data_to_send()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.core.connection_lost(exc)
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if self.on_lost is not None:
+            cb, self.on_lost = self.on_lost, None
+            cb()
+
+
+class ConnectionSettings:
+    """Read-only view of the server's ParameterStatus values (``server_version``, ...)."""
+
+    __slots__ = ("_params",)
+
+    def __init__(self, params: dict[str, str]) -> None:
+        self._params = params
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._params[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"<ConnectionSettings {self._params!r}>"
+
+
+class _ConnectionMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        mro = type(instance).__mro__
+        return Connection in mro or _ConnectionProxy in mro
+
+
+class _ConnectionProxy:
+    """Base for objects that stand in for a Connection (pool proxies)."""
+
+    __slots__ = ()
+
+
+class Connection(metaclass=_ConnectionMeta):
+    """A single PostgreSQL session; created with :func:`connect`."""
+
+    def __init__(
+        self,
+        protocol: _WireProtocol,
+        transport: asyncio.Transport,
+        loop: asyncio.AbstractEventLoop,
+        addr: tuple[str, int] | str,
+        params: ConnectParams,
+        config: dict[str, Any],
+    ) -> None:
+        self._protocol = protocol
+        self._transport = transport
+        self._core = protocol.core
+        self._loop = loop
+        self._addr = addr
+        self._params = params
+        self._config = config
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._aborted_error: BaseException | None = None
+        self._codecs = CodecRegistry(parent=BUILTIN)
+        self._record_class: type[Record] = config["record_class"]
+        self._command_timeout: float | None = config["command_timeout"]
+        self._stmt_cache: collections.OrderedDict[str, StatementState] = collections.OrderedDict()
+        self._stmt_cache_size: int = config["statement_cache_size"]
+        self._stmt_lifetime: float = config["max_cached_statement_lifetime"]
+        self._stmt_max_size: int = config["max_cacheable_statement_size"]
+        self._stmt_counter = 0
+        self._stmts_to_close: list[str] = []
+        self._top_xact: Any = None
+        self._settings = ConnectionSettings(self._core.parameters)
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._log_listeners: list[Callable[..., Any]] = []
+        self._termination_listeners: list[Callable[..., Any]] = []
+        self._server_version = split_server_version_string(
+            self._core.parameters.get("server_version", "0")
+        )
+        self._core.on_notification = self._on_notification
+        self._core.on_notice = self._on_notice
+        protocol.on_lost = self._on_connection_lost
+
+    # ------------------------------------------------------------ introspection
+
+    def get_server_pid(self) -> int:
+        """The process id of the server backend serving this connection."""
+        return self._core.backend_pid
+
+    def get_server_version(self) -> ServerVersion:
+        """The server version as a named tuple, e.g. ``ServerVersion(15, 4, 0, 'final', 0)``."""
+        return self._server_version
+
+    def get_settings(self) -> ConnectionSettings:
+        return self._settings
+
+    def is_closed(self) -> bool:
+        return self._closed or self._protocol.lost.done()
+
+    def is_in_transaction(self) -> bool:
+        """True when the session is inside a transaction block (even a failed one)."""
+        return self._core.transaction_status in ("T", "E")
+
+    def get_reset_query(self) -> str:
+        """The statements :meth:`reset` runs to return the session to a clean state."""
+        return "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
+
+    def __repr__(self) -> str:
+        addr = self._addr if isinstance(self._addr, str) else "{}:{}".format(*self._addr)
+        state = "closed" if self.is_closed() else "open"
+        return f"<pgwire.Connection {state} {addr} pid={self.get_server_pid()}>"
+
+    # ------------------------------------------------------------ queries
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        """Run ``query``; return the status tag of its last command (``'INSERT 0 1'``).
+
+        Without arguments the simple-query protocol is used, so several
+        statements separated by semicolons are allowed.
+        """
+        self._check_open()
+        if not args:
+            async with self._operation(timeout) as ctx:
+                op = await ctx.run(SimpleQueryOperation(query))
+                return op.status
+        async with self._operation(timeout) as ctx:
+            op = await self._bind_execute(ctx, query, args, keep_rows=False)
+            return op.status
+
+    async def executemany(
+        self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> None:
+        """Run ``command`` once per argument set, atomically, in one round trip."""
+        await self._executemany(command, args, timeout, keep_rows=False)
+
+    async def fetchmany(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        *,
+        timeout: float | None = None,
+        record_class: type[Record] | None = None,
+    ) -> list[Record]:
+        """Like :meth:`executemany`, returning the rows of every execution."""
+        return await self._executemany(
+            query, args, timeout, keep_rows=True, record_class=record_class
+        )
+
+    async def fetch(
+        self,
+        query: str,
+        *args: Any,
+        timeout: float | None = None,
+        record_class: type[Record] | None = None,
+    ) -> list[Record]:
+        """Run ``query`` and return all result rows as records."""
+        self._check_open()
+        async with self._operation(timeout) as ctx:
+            op = await self._bind_execute(ctx, query, args, record_class=record_class)
+            return op.rows
+
+    async def fetchrow(
+        self,
+        query: str,
+        *args: Any,
+        timeout: float | None = None,
+        record_class: type[Record] | None = None,
+    ) -> Record | None:
+        """Run ``query`` and return its first row, or ``None`` when there is none."""
+        self._check_open()
+        async with self._operation(timeout) as ctx:
+            op = await self._bind_execute(ctx, query, args, max_rows=1, record_class=record_class)
+            return op.rows[0] if op.rows else None
+
+    async def fetchval(
+        self, query: str, *args: Any, column: int = 0, timeout: float | None = None
+    ) -> Any:
+        """Run ``query`` and return ``column`` of its first row (``None`` without rows)."""
+        self._check_open()
+        async with self._operation(timeout) as ctx:
+            op = await self._bind_execute(ctx, query, args, max_rows=1)
+            if not op.rows:
+                return None
+            return op.rows[0][column]
+
+    async def prepare(
+        self,
+        query: str,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        record_class: type[Record] | None = None,
+    ) -> PreparedStatement:
+        """Prepare ``query`` on the server and return a :class:`PreparedStatement`."""
+        self._check_open()
+        self._check_record_class(record_class)
+        async with self._operation(timeout) as ctx:
+            state = await self._prepare_state(ctx, query, name=name, use_cache=False)
+        return PreparedStatement(self, state, record_class or self._record_class)
+
+    def transaction(
+        self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> Transaction:
+        """A transaction block; nested blocks become savepoints."""
+        self._check_open()
+        return Transaction(self, isolation, readonly, deferrable)
+
+    async def reset(self, *, timeout: float | None = None) -> None:
+        """Roll back, drop listeners and reset session state (``get_reset_query()``)."""
+        self._check_open()
+        self._listeners.clear()
+        self._log_listeners.clear()
+        query = self.get_reset_query()
+        if self.is_in_transaction():
+            query = "ROLLBACK;\n" + query
+        self._top_xact = None
+        await self.execute(query, timeout=timeout)
+
+    async def reload_schema_state(self) -> None:
+        """Forget cached statements and type information (after DDL that changed types)."""
+        self._drop_statement_cache()
+
+    # ------------------------------------------------------------ listeners
+
+    async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection, pid, channel, payload)`` on NOTIFY to ``channel``."""
+        self._check_open()
+        if not callable(callback):
+            raise exceptions.InterfaceError("listener callback must be callable")
+        callbacks = self._listeners.get(channel)
+        if callbacks is None:
+            await self.execute(f"LISTEN {quote_ident(channel)}")
+            callbacks = self._listeners.setdefault(channel, [])
+        callbacks.append(callback)
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` for ``channel``; UNLISTEN when it was the last one."""
+        if self.is_closed():
+            return
+        callbacks = self._listeners.get(channel)
+        if not callbacks:
+            return
+        try:
+            callbacks.remove(callback)
+        except ValueError:
+            return
+        if not callbacks:
+            del self._listeners[channel]
+            await self.execute(f"UNLISTEN {quote_ident(channel)}")
+
+    def add_log_listener(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection, message)`` for every NOTICE/WARNING the server sends."""
+        if not callable(callback):
+            raise exceptions.InterfaceError("log listener callback must be callable")
+        self._log_listeners.append(callback)
+
+    def remove_log_listener(self, callback: Callable[..., Any]) -> None:
+        try:
+            self._log_listeners.remove(callback)
+        except ValueError:
+            pass
+
+    def add_termination_listener(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection)`` once when the connection closes."""
+        if not callable(callback):
+            raise exceptions.InterfaceError("termination listener callback must be callable")
+        self._termination_listeners.append(callback)
+
+    def remove_termination_listener(self, callback: Callable[..., Any]) -> None:
+        try:
+            self._termination_listeners.remove(callback)
+        except ValueError:
+            pass
+
+    def _on_notification(self, pid: int, channel: str, payload: str) -> None:
+        for cb in list(self._listeners.get(channel, ())):
+            self._call_listener(cb, self, pid, channel, payload)
+
+    def _on_notice(self, fields: dict[str, str]) -> None:
+        if not self._log_listeners:
+            return
+        message = exceptions.log_message_from_fields(fields)
+        for cb in list(self._log_listeners):
+            self._call_listener(cb, self, message)
+
+    def _call_listener(self, cb: Callable[..., Any], *args: Any) -> None:
+        self._loop.call_soon(self._run_listener, cb, args)
+
+    def _run_listener(self, cb: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            result = cb(*args)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(_log_listener_failure)
+        except Exception:
+            logger.exception("unhandled exception in pgwire listener callback %r", cb)
+
+    def _on_connection_lost(self) -> None:
+        self._closed = True
+        self._stmt_cache.clear()
+        for cb in self._termination_listeners:
+            self._call_listener(cb, self)
+        self._termination_listeners = []
+
+    # ------------------------------------------------------------ closing
+
+    async def close(self, *, timeout: float | None = None) -> None:
+        """Close gracefully: send Terminate and wait (bounded) for the server to hang up."""
+        if self.is_closed():
+            self._closed = True
+            return
+        self._closed = True
+        transport = self._transport
+        try:
+            transport.write(self._core.terminate())
+            transport.close()
+        except Exception:  # the transport broke while writing Terminate
+            transport.abort()
+        grace = CLOSE_GRACE if timeout is None else timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(self._protocol.lost), grace)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            transport.abort()
+            raise
+
+    def terminate(self) -> None:
+        """Close the connection at once, without telling the server."""
+        self._closed = True
+        self._transport.abort()
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        try:
+            if not self._closed and not self._protocol.lost.done():
+                _warn(
+                    f"unclosed connection {self!r}; run connection.close()",
+                    ResourceWarning,
+                    source=self,
+                )
+                self._transport.abort()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------ internals
+
+    def _check_open(self) -> None:
+        if self.is_closed():
+            raise exceptions.InterfaceError("connection is closed")
+
+    def _check_record_class(self, record_class: type[Record] | None) -> None:
+        if record_class is not None:
+            _check_record_class(record_class)
+
+    def _operation(self, timeout: float | None) -> _OperationContext:
+        if timeout is None:
+            timeout = self._command_timeout
+        elif not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise exceptions.InterfaceError(
+                f"invalid timeout value: expected non-negative float (got {timeout!r})"
+            )
+        return _OperationContext(self, timeout)
+
+    async def _bind_execute(
+        self,
+        ctx: _OperationContext,
+        query: str,
+        args: Sequence[Any],
+        *,
+        max_rows: int = 0,
+        keep_rows: bool = True,
+        record_class: type[Record] | None = None,
+        state: StatementState | None = None,
+    ) -> ExecuteOperation:
+        """Prepare (or take from the cache) and execute ``query`` once."""
+        if record_class is not None:
+            _check_record_class(record_class)
+        cls = record_class or self._record_class
+        retried = False
+        while True:
+            st = state or await self._prepare_state(ctx, query)
+            payload = st.bind_execute(args, max_rows) + messages.SYNC
+            op = ExecuteOperation(
+                payload,
+                decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
+                decoders=st.decoders,
+                desc=st.desc,
+                record_class=cls,
+            )
+            try:
+                await ctx.run(op)
+            except exceptions.PostgresError as exc:
+                if state is None and not retried and self._is_stale_statement(exc, st):
+                    retried = True
+                    continue
+                raise
+            st.status = op.status
+            return op
+
+    async def _executemany(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        timeout: float | None,
+        *,
+        keep_rows: bool,
+        record_class: type[Record] | None = None,
+        state: StatementState | None = None,
+    ) -> Any:
+        self._check_open()
+        if record_class is not None:
+            _check_record_class(record_class)
+        cls = record_class or self._record_class
+        async with self._operation(timeout) as ctx:
+            retried = False
+            while True:
+                st = state or await self._prepare_state(ctx, query)
+                parts = [st.bind_execute(a) for a in args]
+                if not parts:
+                    return [] if keep_rows else None
+                parts.append(messages.SYNC)
+                op = ExecuteOperation(
+                    b"".join(parts),
+                    decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
+                    decoders=st.decoders,
+                    desc=st.desc,
+                    record_class=cls,
+                )
+                try:
+                    await ctx.run(op)
+                except exceptions.PostgresError as exc:
+                    if state is None and not retried and self._is_stale_statement(exc, st):
+                        retried = True
+                        args = [a for a in args]  # iterable may be single-use
+                        continue
+                    raise
+                st.status = op.status
+                return op.rows if keep_rows else None
+
+    def _is_stale_statement(self, exc: exceptions.PostgresError, st: StatementState) -> bool:
+        """Forget ``st`` when the server invalidated it; True when a retry is safe.
+
+        A retry happens only outside a transaction block, where the failed
+        attempt left nothing behind. Inside one the failure is reported as
+        :class:`InvalidCachedStatementError`.
+        """
+        stale = (
+            exc.sqlstate == "0A000" and "cached plan must not change result type" in str(exc)
+        ) or exc.sqlstate == "26000"
+        if not stale:
+            return False
+        self._forget_statement(st)
+        if self.is_in_transaction():
+            if exc.sqlstate == "0A000":
+                raise exceptions.InvalidCachedStatementError(
+                    f"cached statement plan is invalid due to a database schema or "
+                    f"configuration change ({exc.message})"
+                ) from exc
+            return False
+        return True
+
+    def _forget_statement(self, st: StatementState) -> None:
+        cached = self._stmt_cache.get(st.query)
+        if cached is st:
+            del self._stmt_cache[st.query]
+            if st.name and exc_name_is_ours(st.name):
+                self._stmts_to_close.append(st.name)
+
+    async def _prepare_state(
+        self,
+        ctx: _OperationContext,
+        query: str,
+        *,
+        name: str | None = None,
+        use_cache: bool = True,
+    ) -> StatementState:
+        if not isinstance(query, str):
+            raise exceptions.InterfaceError(f"query must be a str, got {type(query).__name__}")
+        cacheable = (
+            use_cache
+            and self._stmt_cache_size > 0
+            and (self._stmt_max_size <= 0 or len(query) <= self._stmt_max_size)
+        )
+        if cacheable:
+            st = self._stmt_cache.get(query)
+            if st is not None:
+                if self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime:
+                    del self._stmt_cache[query]
+                    self._stmts_to_close.append(st.name)
+                else:
+                    self._stmt_cache.move_to_end(query)
+                    return st
+        if name is None:
+            if cacheable or not use_cache:
+                self._stmt_counter += 1
+                name = f"__pgwire_stmt_{self._stmt_counter}__"
+            else:
+                name = ""
+        self._close_unused_statements()
+        op = await ctx.run(PrepareOperation(name, query))
+        st = StatementState(name, query, op.param_oids, op.fields, self._codecs)
+        if cacheable:
+            self._stmt_cache[query] = st
+            while len(self._stmt_cache) > self._stmt_cache_size:
+                _, old = self._stmt_cache.popitem(last=False)
+                self._stmts_to_close.append(old.name)
+        return st
+
+    def _close_unused_statements(self) -> None:
+        """Queue Close for statements nobody uses any more; their answers need no waiting."""
+        if not self._stmts_to_close or self.is_closed():
+            return
+        names, self._stmts_to_close = self._stmts_to_close, []
+        payload = b"".join(messages.close_statement(n) for n in names)
+        self._core.submit(CloseOperation(payload))
+        self._protocol.flush()
+
+    def _drop_statement_cache(self) -> None:
+        for st in self._stmt_cache.values():
+            self._stmts_to_close.append(st.name)
+        self._stmt_cache.clear()
+
+    def _statement_released(self, name: str) -> None:
+        if not self.is_closed():
+            self._stmts_to_close.append(name)
+
+    async def _cancel_on_server(self) -> None:
+        """Send a CancelRequest for this session on a side connection (bounded)."""
+        pid, secret = self._core.backend_pid, self._core.backend_secret
+        addr = self._addr
+        try:
+            if isinstance(addr, str):
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_unix_connection(addr), CANCEL_GRACE
+                )
+            else:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(addr[0], addr[1]), CANCEL_GRACE
+                )
+            try:
+                writer.write(messages.cancel_request(pid, secret))
+                await writer.drain()
+                # The server closes the side connection once it has signalled the backend.
+                await asyncio.wait_for(reader.read(), CANCEL_GRACE)
+            finally:
+                writer.close()
+        except (OSError, asyncio.TimeoutError) as exc:
+            logger.warning("pgwire: could not send CancelRequest to %s: %s", addr, exc)
+
+    def _abort(self, exc: BaseException) -> None:
+        self._aborted_error = exc
+        self._closed = True
+        self._transport.abort()
+
+
+def exc_name_is_ours(name: str) -> bool:
+    return name.startswith("__pgwire_stmt_")
+
+
+def _log_listener_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("unhandled exception in pgwire listener callback", exc_info=task.exception())
+
+
+def _check_record_class(record_class: Any) -> None:
+    if not isinstance(record_class, type) or not issubclass(record_class, Record):
+        raise exceptions.InterfaceError(
+            f"record_class is expected to be a subclass of pgwire.Record, got {record_class!r}"
+        )
+    if record_class is not Record and (
+        record_class.__new__ is not Record.__new__ or record_class.__init__ is not Record.__init__
+    ):
+        raise exceptions.InterfaceError("record_class must not redefine __new__ or __init__")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (always quoted, so case and spaces survive)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _OperationContext:
+    """Holds the connection's operation lock and a deadline for one public call."""
+
+    __slots__ = ("conn", "timeout", "deadline", "_handed_off")
+
+    def __init__(self, conn: Connection, timeout: float | None) -> None:
+        self.conn = conn
+        self.timeout = timeout
+        self.deadline = None if timeout is None else conn._loop.time() + timeout
+        self._handed_off = False
+
+    async def __aenter__(self) -> _OperationContext:
+        lock = self.conn._lock
+        if self.deadline is None:
+            await lock.acquire()
+        else:
+            try:
+                await asyncio.wait_for(
+                    lock.acquire(), max(self.deadline - self.conn._loop.time(), 0)
+                )
+            except asyncio.TimeoutError:
+                raise asyncio.TimeoutError() from None
+        if self.conn.is_closed():
+            lock.release()
+            raise exceptions.InterfaceError("connection is closed")
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if not self._handed_off:
+            self.conn._lock.release()
+
+    async def run(self, op: _OpT) -> _OpT:
+        """Submit ``op``, wait for its ReadyForQuery, raise its error if it failed."""
+        conn = self.conn
+        core = conn._core
+        loop = conn._loop
+        fut: asyncio.Future[None] = loop.create_future()
+        op.callback = lambda _op: fut.done() or fut.set_result(None)
+        try:
+            core.submit(op)
+        except exceptions.ConnectionDoesNotExistError:
+            conn._closed = True
+            raise
+        conn._protocol.flush()
+        if not op.done:
+            try:
+                if self.deadline is None:
+                    await asyncio.shield(fut)
+                else:
+                    remaining = self.deadline - loop.time()
+                    if remaining <= 0:
+                        raise asyncio.TimeoutError()
+                    await asyncio.wait_for(asyncio.shield(fut), remaining)
+            except asyncio.TimeoutError:
+                await self._cancel_and_wait(op, fut)
+                raise asyncio.TimeoutError() from None
+            except asyncio.CancelledError:
+                if not op.done:
+                    self._handed_off = True
+                    task = loop.create_task(self._drain_after_cancel(op, fut))
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+                raise
+        if op.error is not None:
+            raise op.error
+        return op
+
+    async def _cancel_and_wait(self, op: Operation, fut: asyncio.Future[None]) -> None:
+        """Cancel ``op`` on the server and wait for it to end; abort when it does not."""
+        conn = self.conn
+        if op.done:
+            return
+        await conn._cancel_on_server()
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
+        except asyncio.TimeoutError:
+            conn._abort(
+                exceptions.ConnectionDoesNotExistError(
+                    "the server did not answer a cancelled query in time; connection aborted"
+                )
+            )
+
+    async def _drain_after_cancel(self, op: Operation, fut: asyncio.Future[None]) -> None:
+        try:
+            await self._cancel_and_wait(op, fut)
+        finally:
+            self.conn._lock.release()
+
+
+_OpT = TypeVar("_OpT", bound=Operation)
+_background_tasks: set[asyncio.Task[None]] = set()
+
+
+
+async def connect(
+    dsn: str | None = None,
+    *,
+    host: Any = None,
+    port: Any = None,
+    user: str | None = None,
+    password: Any = None,
+    passfile: str | None = None,
+    service: str | None = None,
+    servicefile: str | None = None,
+    database: str | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+    timeout: float = 60,
+    statement_cache_size: int = 100,
+    max_cached_statement_lifetime: float = 300,
+    max_cacheable_statement_size: int = 1024 * 15,
+    command_timeout: float | None = None,
+    ssl: Any = None,
+    direct_tls: bool | None = None,
+    connection_class: type[Connection] | None = None,
+    record_class: type[Record] = Record,
+    server_settings: dict[str, str] | None = None,
+    target_session_attrs: str | None = None,
+    krbsrvname: str | None = None,
+    gsslib: str | None = None,
+) -> Any:
+    """Open a connection; the arguments and their defaults are asyncpg's.
+
+    Each candidate host is tried in order; the error of the last one is
+    raised, naming the host, when none accepts the connection.
+    """
+    cls = Connection if connection_class is None else connection_class
+    if not isinstance(cls, type) or not issubclass(cls, Connection):
+        raise exceptions.InterfaceError(
+            f"connection_class is expected to be a subclass of pgwire.Connection, got {cls!r}"
+        )
+    _check_record_class(record_class)
+    for label, value in (
+        ("statement_cache_size", statement_cache_size),
+        ("max_cacheable_statement_size", max_cacheable_statement_size),
+        ("max_cached_statement_lifetime", max_cached_statement_lifetime),
+    ):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise exceptions.InterfaceError(
+                f"{label} is expected to be greater or equal to 0, got {value!r}"
+            )
+    if command_timeout is not None and (
+        not isinstance(command_timeout, (int, float))
+        or isinstance(command_timeout, bool)
+        or command_timeout <= 0
+    ):
+        raise exceptions.InterfaceError(
+            f"invalid command_timeout value: expected greater than 0 float (got {command_timeout!r})"
+        )
+    params = parse_connect_arguments(
+        dsn=dsn,
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        passfile=passfile,
+        database=database,
+        ssl=ssl,
+        direct_tls=direct_tls,
+        server_settings=server_settings,
+        target_session_attrs=target_session_attrs,
+        timeout=timeout,
+        service=service,
+        servicefile=servicefile,
+    )
+    config = {
+        "record_class": record_class,
+        "command_timeout": command_timeout,
+        "statement_cache_size": int(statement_cache_size),
+        "max_cached_statement_lifetime": max_cached_statement_lifetime,
+        "max_cacheable_statement_size": int(max_cacheable_statement_size),
+    }
+    connect_timeout = params.connect_timeout if params.connect_timeout else timeout
+    last_error: BaseException | None = None
+    deadline = asyncio.get_running_loop().time() + connect_timeout
+    for addr in params.addrs:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            break
+        try:
+            return await asyncio.wait_for(_connect_addr(cls, addr, params, config), remaining)
+        except asyncio.TimeoutError:
+            last_error = asyncio.TimeoutError(
+                f"timed out connecting to {_addr_label(addr)} after {connect_timeout}s"
+            )
+        except OSError as exc:
+            last_error = _with_host(exc, addr)
+        except exceptions.CannotConnectNowError as exc:
+            last_error = exc
+    if last_error is None:
+        last_error = asyncio.TimeoutError(f"timed out connecting after {connect_timeout}s")
+    raise last_error
+
+
+def _addr_label(addr: tuple[str, int] | str) -> str:
+    if isinstance(addr, str):
+        return addr
+    host, port = addr
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _with_host(exc: OSError, addr: tuple[str, int] | str) -> OSError:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    message = f"cannot connect to {_addr_label(addr)}: {reason}"
+    try:
+        new = type(exc)(exc.errno, message) if exc.errno is not None else type(exc)(message)
+    except Exception:
+        new = OSError(exc.errno, message)
+    new.__cause__ = exc
+    return new
+
+
+async def _connect_addr(
+    cls: type[Connection],
+    addr: tuple[str, int] | str,
+    params: ConnectParams,
+    config: dict[str, Any],
+) -> Connection:
+    loop = asyncio.get_running_loop()
+    password = params.password_for(addr)
+    if callable(password):
+        password = password()
+        if inspect.isawaitable(password):
+            password = await password
+    if password is not None and not isinstance(password, str):
+        raise exceptions.InterfaceError(
+            f"password must be a str or a callable returning one, got {type(password).__name__}"
+        )
+    core = ProtocolCore(
+        user=params.user,
+        database=params.database,
+        server_settings=params.server_settings,
+        password=password,
+    )
+    startup = core.startup()
+    if isinstance(addr, str):
+        transport, protocol = await loop.create_unix_connection(lambda: _WireProtocol(core), addr)
+    else:
+        transport, protocol = await loop.create_connection(
+            lambda: _WireProtocol(core), addr[0], addr[1]
+        )
+    fut: asyncio.Future[None] = loop.create_future()
+    startup.callback = lambda _op: fut.done() or fut.set_result(None)
+    if startup.done:
+        fut.set_result(None)
+    try:
+        await fut
+    except BaseException:
+        transport.abort()
+        raise
+    if startup.error is not None:
+        transport.abort()
+        raise startup.error
+    conn = cls(protocol, transport, loop, addr, params, config)  # type: ignore[arg-type]
+    return conn
+
+
+# Imported late: these modules refer back to Connection.
+from .prepared import PreparedStatement  # noqa: E402
+from .transaction import Transaction  # noqa: E402
+

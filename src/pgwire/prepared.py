@@ -1,0 +1,131 @@
+"""``PreparedStatement``: a server-side prepared statement bound to its connection."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import exceptions
+from .record import Record
+from .statement import StatementState
+from .types import Attribute, Type
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+__all__ = ["PreparedStatement"]
+
+
+class PreparedStatement:
+    """A statement prepared with :meth:`Connection.prepare`.
+
+    The server-side statement is closed once this object is garbage
+    collected. Every method raises :class:`InterfaceError` after the owning
+    connection is closed.
+    """
+
+    __slots__ = ("_conn", "_state", "_record_class", "__weakref__")
+
+    def __init__(
+        self, conn: Connection, state: StatementState, record_class: type[Record]
+    ) -> None:
+        self._conn = conn
+        self._state = state
+        self._record_class = record_class
+        weakref.finalize(self, conn._statement_released, state.name)
+
+    def get_name(self) -> str:
+        return self._state.name
+
+    def get_query(self) -> str:
+        return self._state.query
+
+    def get_statusmsg(self) -> str:
+        """The status tag of the last execution (``'SELECT 3'``)."""
+        return self._state.status
+
+    def get_parameters(self) -> tuple[Type, ...]:
+        return self._state.parameters()
+
+    def get_attributes(self) -> tuple[Attribute, ...]:
+        return self._state.attributes()
+
+    def _check(self) -> Connection:
+        conn = self._conn
+        if conn.is_closed():
+            raise exceptions.InterfaceError(
+                "cannot call PreparedStatement methods: the connection is closed"
+            )
+        return conn
+
+    async def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
+        conn = self._check()
+        async with conn._operation(timeout) as ctx:
+            op = await conn._bind_execute(
+                ctx, self._state.query, args, record_class=self._record_class, state=self._state
+            )
+            return op.rows
+
+    async def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
+        conn = self._check()
+        async with conn._operation(timeout) as ctx:
+            op = await conn._bind_execute(
+                ctx,
+                self._state.query,
+                args,
+                max_rows=1,
+                record_class=self._record_class,
+                state=self._state,
+            )
+            return op.rows[0] if op.rows else None
+
+    async def fetchval(self, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
+        row = await self.fetchrow(*args, timeout=timeout)
+        return None if row is None else row[column]
+
+    async def fetchmany(
+        self, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> list[Record]:
+        conn = self._check()
+        return await conn._executemany(  # type: ignore[no-any-return]
+            self._state.query,
+            args,
+            timeout,
+            keep_rows=True,
+            record_class=self._record_class,
+            state=self._state,
+        )
+
+    async def executemany(
+        self, args: Iterable[Sequence[Any]], *, timeout: float | None = None
+    ) -> None:
+        conn = self._check()
+        await conn._executemany(
+            self._state.query, args, timeout, keep_rows=False, state=self._state
+        )
+
+    async def explain(self, *args: Any, analyze: bool = False) -> Any:
+        """The server's JSON plan for this statement with ``args``.
+
+        With ``analyze=True`` the statement really runs, inside a transaction
+        that is rolled back.
+        """
+        conn = self._check()
+        query = "EXPLAIN (FORMAT JSON, VERBOSE"
+        query += ", ANALYZE) " if analyze else ") "
+        query += self._state.query
+        if analyze:
+            tr = conn.transaction()
+            await tr.start()
+            try:
+                data = await conn.fetchval(query, *args)
+            finally:
+                await tr.rollback()
+        else:
+            data = await conn.fetchval(query, *args)
+        return json.loads(data)
+
+    def __repr__(self) -> str:
+        return f"<pgwire.PreparedStatement {self._state.name!r} {self._state.query!r}>"

@@ -1,0 +1,276 @@
+"""Frontend message encoders and small backend message records.
+
+Every encoder returns the complete message (type byte, length, body) as
+``bytes``; callers concatenate them into one write. Strings are encoded as
+UTF-8 (pgwire always asks the server for ``client_encoding=UTF8``).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+from ..exceptions import ProtocolError
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "CANCEL_REQUEST_CODE",
+    "SSL_REQUEST_CODE",
+    "FieldDescription",
+    "startup_message",
+    "ssl_request",
+    "cancel_request",
+    "password_message",
+    "sasl_initial_response",
+    "sasl_response",
+    "query_message",
+    "parse_message",
+    "describe_statement",
+    "describe_portal",
+    "bind_message",
+    "execute_message",
+    "close_statement",
+    "close_portal",
+    "sync_message",
+    "flush_message",
+    "terminate_message",
+    "copy_data_message",
+    "copy_done_message",
+    "copy_fail_message",
+]
+
+PROTOCOL_VERSION = 196608  # 3.0
+CANCEL_REQUEST_CODE = 80877102
+SSL_REQUEST_CODE = 80877103
+
+_int32 = struct.Struct("!i")
+_int16 = struct.Struct("!h")
+_header = struct.Struct("!ci")
+_int32_pair = struct.Struct("!ii")
+_int32_triple = struct.Struct("!iii")
+
+SYNC = b"S\x00\x00\x00\x04"
+FLUSH = b"H\x00\x00\x00\x04"
+TERMINATE = b"X\x00\x00\x00\x04"
+COPY_DONE = b"c\x00\x00\x00\x04"
+
+
+class FieldDescription:
+    """One column of a RowDescription message."""
+
+    __slots__ = (
+        "name",
+        "table_oid",
+        "column_number",
+        "type_oid",
+        "type_size",
+        "type_modifier",
+        "format",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        table_oid: int,
+        column_number: int,
+        type_oid: int,
+        type_size: int,
+        type_modifier: int,
+        format: int,
+    ) -> None:
+        self.name = name
+        self.table_oid = table_oid
+        self.column_number = column_number
+        self.type_oid = type_oid
+        self.type_size = type_size
+        self.type_modifier = type_modifier
+        self.format = format
+
+    def __repr__(self) -> str:
+        return f"<FieldDescription {self.name!r} oid={self.type_oid}>"
+
+
+def _cstr(value: str) -> bytes:
+    data = value.encode("utf-8")
+    if b"\x00" in data:
+        raise ValueError(f"string contains a NUL character: {value!r}")
+    return data + b"\x00"
+
+
+def _message(tag: bytes, body: bytes) -> bytes:
+    return _header.pack(tag, len(body) + 4) + body
+
+
+def startup_message(params: dict[str, str]) -> bytes:
+    """StartupMessage for protocol 3.0 with the given parameters (user, database, GUCs)."""
+    body = bytearray(_int32.pack(PROTOCOL_VERSION))
+    for key, value in params.items():
+        body += _cstr(key)
+        body += _cstr(value)
+    body += b"\x00"
+    return _int32.pack(len(body) + 4) + bytes(body)
+
+
+def ssl_request() -> bytes:
+    return _int32_pair.pack(8, SSL_REQUEST_CODE)
+
+
+def cancel_request(process_id: int, secret_key: int) -> bytes:
+    """CancelRequest, sent on a fresh connection to the server."""
+    return _int32.pack(16) + _int32_triple.pack(CANCEL_REQUEST_CODE, process_id, secret_key)
+
+
+def password_message(password: bytes) -> bytes:
+    return _message(b"p", password + b"\x00")
+
+
+def sasl_initial_response(mechanism: str, data: bytes) -> bytes:
+    return _message(b"p", _cstr(mechanism) + _int32.pack(len(data)) + data)
+
+
+def sasl_response(data: bytes) -> bytes:
+    return _message(b"p", data)
+
+
+def query_message(sql: str) -> bytes:
+    return _message(b"Q", _cstr(sql))
+
+
+def parse_message(name: str, sql: str, param_oids: Sequence[int] = ()) -> bytes:
+    body = _cstr(name) + _cstr(sql) + _int16.pack(len(param_oids))
+    if param_oids:
+        body += struct.pack(f"!{len(param_oids)}I", *param_oids)
+    return _message(b"P", body)
+
+
+def describe_statement(name: str) -> bytes:
+    return _message(b"D", b"S" + _cstr(name))
+
+
+def describe_portal(name: str) -> bytes:
+    return _message(b"D", b"P" + _cstr(name))
+
+
+def bind_message(
+    portal: str,
+    statement: str,
+    param_formats: Sequence[int],
+    params: Sequence[bytes | None],
+    result_formats: Sequence[int],
+) -> bytes:
+    """Bind message. ``params`` are encoded values (``None`` is SQL NULL)."""
+    parts = [_cstr(portal), _cstr(statement)]
+    parts.append(_format_codes(param_formats))
+    parts.append(_int16.pack(len(params)))
+    for value in params:
+        if value is None:
+            parts.append(b"\xff\xff\xff\xff")
+        else:
+            parts.append(_int32.pack(len(value)))
+            parts.append(value)
+    parts.append(_format_codes(result_formats))
+    return _message(b"B", b"".join(parts))
+
+
+def _format_codes(formats: Sequence[int]) -> bytes:
+    n = len(formats)
+    if n == 0:
+        return b"\x00\x00"
+    first = formats[0]
+    if all(f == first for f in formats):
+        # One code applies to every column.
+        return b"\x00\x01" + _int16.pack(first)
+    return _int16.pack(n) + struct.pack(f"!{n}h", *formats)
+
+
+def execute_message(portal: str, max_rows: int = 0) -> bytes:
+    return _message(b"E", _cstr(portal) + _int32.pack(max_rows))
+
+
+def close_statement(name: str) -> bytes:
+    return _message(b"C", b"S" + _cstr(name))
+
+
+def close_portal(name: str) -> bytes:
+    return _message(b"C", b"P" + _cstr(name))
+
+
+def sync_message() -> bytes:
+    return SYNC
+
+
+def flush_message() -> bytes:
+    return FLUSH
+
+
+def terminate_message() -> bytes:
+    return TERMINATE
+
+
+def copy_data_message(data: bytes) -> bytes:
+    return _header.pack(b"d", len(data) + 4) + data
+
+
+def copy_done_message() -> bytes:
+    return COPY_DONE
+
+
+def copy_fail_message(reason: str) -> bytes:
+    return _message(b"f", _cstr(reason.replace("\x00", "")))
+
+
+# ---------------------------------------------------------------- backend parsing
+
+
+def parse_error_fields(payload: bytes) -> dict[str, str]:
+    """Fields of an ErrorResponse/NoticeResponse body, keyed by their one-letter code."""
+    fields: dict[str, str] = {}
+    pos = 0
+    end = len(payload)
+    while pos < end:
+        code = payload[pos]
+        if code == 0:
+            break
+        nul = payload.find(b"\x00", pos + 1)
+        if nul < 0:
+            raise ProtocolError("malformed error/notice message: unterminated field")
+        fields[chr(code)] = payload[pos + 1 : nul].decode("utf-8", "replace")
+        pos = nul + 1
+    return fields
+
+
+def parse_row_description(payload: bytes) -> list[FieldDescription]:
+    (count,) = _int16.unpack_from(payload, 0)
+    pos = 2
+    fields = []
+    for _ in range(count):
+        nul = payload.find(b"\x00", pos)
+        if nul < 0:
+            raise ProtocolError("malformed RowDescription: unterminated column name")
+        name = payload[pos:nul].decode("utf-8")
+        pos = nul + 1
+        table_oid, column_number, type_oid, type_size, type_modifier, fmt = (
+            _field_tail.unpack_from(payload, pos)
+        )
+        pos += _field_tail.size
+        fields.append(
+            FieldDescription(
+                name, table_oid, column_number, type_oid, type_size, type_modifier, fmt
+            )
+        )
+    return fields
+
+
+_field_tail = struct.Struct("!IhIhih")
+
+
+def parse_parameter_description(payload: bytes) -> tuple[int, ...]:
+    (count,) = _int16.unpack_from(payload, 0)
+    return struct.unpack_from(f"!{count}I", payload, 2)
+
+
+def parse_cstring_pair(payload: bytes) -> tuple[str, str]:
+    parts = payload.split(b"\x00")
+    if len(parts) < 3:
+        raise ProtocolError("malformed ParameterStatus message")
+    return parts[0].decode("utf-8"), parts[1].decode("utf-8")

@@ -1,0 +1,146 @@
+"""What pgwire knows about one server-side prepared statement.
+
+A :class:`StatementState` is built once from the server's ParameterDescription
+and RowDescription; it chooses an encoder per parameter and a decoder and
+wire format per result column, so executing the statement never looks a codec
+up again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import exceptions
+from .codecs.oids import BUILTIN_TYPES
+from .codecs.registry import Codec, CodecRegistry, text_fallback_codec
+from .protocol import messages
+from .protocol.messages import FieldDescription
+from .record import RecordDescriptor
+from .types import Attribute, Type
+
+__all__ = ["StatementState"]
+
+_VALUE_REPR_LIMIT = 80
+
+_KIND_NAMES = {
+    "b": "scalar",
+    "c": "composite",
+    "d": "domain",
+    "e": "enum",
+    "p": "scalar",
+    "r": "range",
+    "m": "multirange",
+    "A": "array",
+}
+
+
+def _codec_for(registry: CodecRegistry, oid: int) -> Codec:
+    codec = registry.get(oid)
+    if codec is None:
+        name = BUILTIN_TYPES.get(oid, ("unknown", "b"))[0]
+        codec = text_fallback_codec(oid, name)
+    return codec
+
+
+def type_of(registry: CodecRegistry, oid: int) -> Type:
+    codec = registry.get(oid)
+    if codec is not None:
+        return Type(oid, codec.name, codec.kind, codec.schema)
+    name, kind = BUILTIN_TYPES.get(oid, ("unknown", "b"))
+    return Type(oid, name, _KIND_NAMES.get(kind, "scalar"), "pg_catalog")
+
+
+class StatementState:
+    """A prepared statement's types and codecs; immutable once built."""
+
+    __slots__ = (
+        "name",
+        "query",
+        "param_oids",
+        "fields",
+        "encoders",
+        "param_codecs",
+        "param_formats",
+        "decoders",
+        "result_formats",
+        "desc",
+        "created",
+        "closed",
+        "registry",
+        "status",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        query: str,
+        param_oids: tuple[int, ...],
+        fields: Sequence[FieldDescription] | None,
+        registry: CodecRegistry,
+    ) -> None:
+        self.name = name
+        self.query = query
+        self.param_oids = param_oids
+        self.fields = tuple(fields) if fields is not None else ()
+        self.registry = registry
+        self.param_codecs = [_codec_for(registry, oid) for oid in param_oids]
+        self.encoders = [c.encode for c in self.param_codecs]
+        self.param_formats = [c.format for c in self.param_codecs]
+        result_codecs = [_codec_for(registry, f.type_oid) for f in self.fields]
+        self.decoders: list[Callable[[bytes], Any]] = [c.decode for c in result_codecs]
+        self.result_formats = [c.format for c in result_codecs]
+        self.desc = RecordDescriptor([f.name for f in self.fields])
+        self.created = time.monotonic()
+        self.closed = False
+        self.status = ""
+
+    @property
+    def has_rows(self) -> bool:
+        return bool(self.fields)
+
+    def encode_args(self, args: Sequence[Any]) -> list[bytes | None]:
+        """Encode ``args`` for Bind; raises InterfaceError/DataError naming the bad argument."""
+        expected = len(self.param_oids)
+        if len(args) != expected:
+            raise exceptions.InterfaceError(
+                f"the server expects {expected} argument{'s' if expected != 1 else ''} "
+                f"for this query, {len(args)} {'was' if len(args) == 1 else 'were'} passed",
+                hint="Check the query against the passed list of arguments.",
+            )
+        out: list[bytes | None] = []
+        for i, (encode, value) in enumerate(zip(self.encoders, args, strict=False)):
+            if value is None:
+                out.append(None)
+                continue
+            try:
+                out.append(encode(value))
+            except Exception as exc:
+                raise self._argument_error(i, value, exc) from exc
+        return out
+
+    def _argument_error(self, index: int, value: Any, exc: Exception) -> exceptions.DataError:
+        shown = repr(value)
+        if len(shown) > _VALUE_REPR_LIMIT:
+            shown = shown[: _VALUE_REPR_LIMIT - 3] + "..."
+        typename = self.param_codecs[index].name
+        return exceptions.DataError(
+            f"invalid input for query argument ${index + 1}: {shown} "
+            f"({exc}) [expected a value for PostgreSQL type {typename}, "
+            f"got {type(value).__name__}]"
+        )
+
+    def bind_execute(self, args: Sequence[Any], max_rows: int = 0, portal: str = "") -> bytes:
+        """Bind + Execute messages for one argument set (no Sync)."""
+        params = self.encode_args(args)
+        return messages.bind_message(
+            portal, self.name, self.param_formats, params, self.result_formats
+        ) + messages.execute_message(portal, max_rows)
+
+    def parameters(self) -> tuple[Type, ...]:
+        return tuple(type_of(self.registry, oid) for oid in self.param_oids)
+
+    def attributes(self) -> tuple[Attribute, ...]:
+        return tuple(Attribute(f.name, type_of(self.registry, f.type_oid)) for f in self.fields)
