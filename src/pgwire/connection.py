@@ -36,6 +36,8 @@ from typing import Any, TypeVar
 from . import _impl, exceptions
 from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
+from .copy import CopyMethods
+from .cursor import CursorMethods
 from .protocol import messages
 from .protocol.core import (
     CloseOperation,
@@ -134,7 +136,7 @@ class _ConnectionProxy:
     __slots__ = ()
 
 
-class Connection(metaclass=_ConnectionMeta):
+class Connection(CopyMethods, CursorMethods, metaclass=_ConnectionMeta):
     """A single PostgreSQL session; created with :func:`connect`."""
 
     def __init__(
