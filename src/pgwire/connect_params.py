@@ -171,6 +171,8 @@ class ConnectParams:
     ``ssl`` is the user's ``ssl`` argument when it was a ``bool`` or an
     ``SSLContext``, else ``None``; ``sslmode`` is always resolved.
     ``connect_timeout`` is ``None`` when no timeout applies.
+    ``passfile_entries`` holds the parsed password file (read only when no
+    password was given); it is left out of ``repr()``.
     """
 
     addrs: tuple[Addr, ...]
@@ -580,8 +582,8 @@ def _choose(name: str, value: str, choices: Sequence[str], origin: str | None) -
     return value
 
 
-def _resolve_hosts(host: object, resolver: _Resolver) -> tuple[list[HostSpec], bool]:
-    """The hosts with their own ports; True when they came from the argument."""
+def _resolve_hosts(host: object, resolver: _Resolver) -> list[HostSpec]:
+    """The hosts to try, each with the port it names itself (or ``None``)."""
     if host:
         given = [host] if isinstance(host, str) else host
         if not isinstance(given, (list, tuple)) or not all(
@@ -590,11 +592,11 @@ def _resolve_hosts(host: object, resolver: _Resolver) -> tuple[list[HostSpec], b
             raise _config_error(
                 f"invalid host {host!r}: expected a non-empty str or a sequence of them"
             )
-        return [(h, None) for h in given], True
+        return [(h, None) for h in given]
     for source in resolver.sources:
         if source.hosts:
-            return source.hosts, False
-    return [(h, None) for h in _DEFAULT_HOSTS], False
+            return source.hosts
+    return [(h, None) for h in _DEFAULT_HOSTS]
 
 
 def _port_argument(port: object) -> list[int]:
@@ -745,7 +747,7 @@ def parse_connect_arguments(
     sources.append(env_source)
     resolver = _Resolver(sources)
 
-    host_specs, _ = _resolve_hosts(host, resolver)
+    host_specs = _resolve_hosts(host, resolver)
     ports = _resolve_ports(host_specs, port, resolver)
     hosts = tuple(h for h, _ in host_specs)
     addrs: tuple[Addr, ...] = tuple(
