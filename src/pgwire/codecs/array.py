@@ -52,6 +52,11 @@ def _shape(value: Any, nested: tuple[type, ...]) -> list[int]:
     return dims
 
 
+def _all_empty(value: Any, nested: tuple[type, ...]) -> bool:
+    """True when *value* holds nothing but (nested) empty sub-arrays."""
+    return all(isinstance(item, nested) and _all_empty(item, nested) for item in value)
+
+
 def _flatten(
     value: Any,
     dims: list[int],
@@ -106,7 +111,7 @@ def make_array_codec(array_oid: int, element: Codec, name: str) -> Codec:
         dims = _shape(value, nested)
         if 0 in dims:
             # Still reject ragged input such as [[], [1]].
-            if any(isinstance(sub, nested) and sub for sub in value):
+            if not _all_empty(value, nested):
                 raise ValueError("non-homogeneous array")
             return empty
         if len(dims) > MAXDIM:

@@ -99,6 +99,10 @@ def _micros(value: datetime) -> int:
     ) * 1_000_000 + value.microsecond
 
 
+_MAX_MICROS = _micros(_DATETIME_MAX)
+_MIN_MICROS = _micros(_DATETIME_MIN)
+
+
 def timestamp_encode(value: Any) -> bytes:
     if not isinstance(value, datetime):
         if isinstance(value, date):
@@ -128,22 +132,20 @@ def timestamptz_encode(value: Any) -> bytes:
             value = datetime(value.year, value.month, value.day)
         else:
             raise _type_error("a datetime", value)
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         if value == _DATETIME_MAX:
             return _TS_PINF_BYTES
         if value == _DATETIME_MIN:
             return _TS_NINF_BYTES
-        value = value.astimezone(_UTC)
-    else:
-        offset = value.utcoffset()
-        if offset:
-            value = value.astimezone(_UTC)
-        wall = value.replace(tzinfo=None)
-        if wall == _DATETIME_MAX:
-            return _TS_PINF_BYTES
-        if wall == _DATETIME_MIN:
-            return _TS_NINF_BYTES
-    return _int8.pack(_micros(value))
+        return _int8.pack(_micros(value.astimezone(_UTC)))
+    micros = _micros(value) - (offset.days * 86_400 + offset.seconds) * 1_000_000
+    micros -= offset.microseconds
+    if micros == _MAX_MICROS:
+        return _TS_PINF_BYTES
+    if micros == _MIN_MICROS:
+        return _TS_NINF_BYTES
+    return _int8.pack(micros)
 
 
 def timestamptz_decode(data: bytes) -> datetime:

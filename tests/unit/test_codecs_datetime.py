@@ -1,0 +1,217 @@
+"""Binary codecs for date, time, timetz, timestamp, timestamptz and interval.
+
+Golden bytes come from the server's ``*_send`` functions (PostgreSQL 15);
+the Python mappings follow asyncpg.
+"""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pgwire.codecs import datetime as d
+
+UTC = timezone.utc
+PLUS3 = timezone(timedelta(hours=3))
+
+DATE_GOLDEN = [
+    (date(2000, 1, 1), b"\x00\x00\x00\x00"),
+    (date(1999, 12, 31), b"\xff\xff\xff\xff"),
+    (date(2024, 2, 29), b'\x00\x00"y'),
+    (date.max, b"\x7f\xff\xff\xff"),
+    (date.min, b"\x80\x00\x00\x00"),
+]
+
+
+@pytest.mark.parametrize(("value", "wire"), DATE_GOLDEN)
+def test_date_golden_bytes(value: date, wire: bytes) -> None:
+    assert d.date_encode(value) == wire
+    assert d.date_decode(wire) == value
+
+
+def test_date_encoder_accepts_datetime_by_dropping_time() -> None:
+    assert d.date_decode(d.date_encode(datetime(2000, 1, 1, 5))) == date(2000, 1, 1)
+
+
+def test_date_rejects_str() -> None:
+    with pytest.raises(TypeError, match=r"a date is required \(got type str\)"):
+        d.date_encode("2000-01-01")
+
+
+TIMESTAMP_GOLDEN = [
+    (datetime(2000, 1, 1, 0, 0, 1), b"\x00\x00\x00\x00\x00\x0fB@"),
+    (datetime(1970, 1, 1), b"\xff\xfc\xa2\xfe\xc4\xc8 \x00"),
+    (datetime(2024, 2, 29, 12, 34, 56, 789012), b"\x00\x02\xb5\x83Ar\x86\x14"),
+    (datetime.max, b"\x7f\xff\xff\xff\xff\xff\xff\xff"),
+    (datetime.min, b"\x80\x00\x00\x00\x00\x00\x00\x00"),
+]
+
+
+@pytest.mark.parametrize(("value", "wire"), TIMESTAMP_GOLDEN)
+def test_timestamp_golden_bytes(value: datetime, wire: bytes) -> None:
+    assert d.timestamp_encode(value) == wire
+    assert d.timestamp_decode(wire) == value
+
+
+def test_timestamp_rejects_aware_datetime() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        d.timestamp_encode(datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def test_timestamp_accepts_date_as_midnight() -> None:
+    assert d.timestamp_decode(d.timestamp_encode(date(2000, 1, 2))) == datetime(2000, 1, 2)
+
+
+def test_timestamptz_golden_bytes() -> None:
+    value = datetime(2024, 2, 29, 12, 34, 56, 789012, tzinfo=PLUS3)
+    wire = b"\x00\x02\xb5\x80\xbd\xb7\x9a\x14"
+    assert d.timestamptz_encode(value) == wire
+    assert d.timestamptz_decode(wire) == value
+
+
+def test_timestamptz_decodes_to_aware_utc() -> None:
+    decoded = d.timestamptz_decode(b"\x00\x00\x00\x00\x00\x0fB@")
+    assert decoded == datetime(2000, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert decoded.tzinfo is UTC
+
+
+def test_timestamptz_infinities_decode_to_naive_extremes_like_asyncpg() -> None:
+    assert d.timestamptz_decode(b"\x7f\xff\xff\xff\xff\xff\xff\xff") == datetime.max
+    assert d.timestamptz_decode(b"\x80\x00\x00\x00\x00\x00\x00\x00") == datetime.min
+
+
+def test_timestamptz_encodes_extremes_as_infinities() -> None:
+    assert d.timestamptz_encode(datetime.max) == b"\x7f\xff\xff\xff\xff\xff\xff\xff"
+    assert d.timestamptz_encode(datetime.max.replace(tzinfo=UTC)) == d.timestamptz_encode(
+        datetime.max
+    )
+    assert d.timestamptz_encode(datetime.min) == b"\x80\x00\x00\x00\x00\x00\x00\x00"
+
+
+@pytest.fixture
+def new_york_local_time():  # type: ignore[no-untyped-def]
+    if not hasattr(_time, "tzset"):
+        pytest.skip("needs time.tzset")
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    _time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    _time.tzset()
+
+
+@pytest.mark.usefixtures("new_york_local_time")
+def test_timestamptz_treats_naive_datetime_as_local_time() -> None:
+    wire = d.timestamptz_encode(datetime(2000, 1, 1, 12))
+    assert d.timestamptz_decode(wire) == datetime(2000, 1, 1, 17, tzinfo=UTC)
+
+
+def test_time_golden_bytes() -> None:
+    assert d.time_encode(time(12, 34, 56, 789012)) == b"\x00\x00\x00\n\x8b\xe6&\x14"
+    assert d.time_decode(b"\x00\x00\x00\n\x8b\xe6&\x14") == time(12, 34, 56, 789012)
+    assert d.time_decode(b"\x00" * 8) == time(0)
+
+
+def test_time_encoder_ignores_tzinfo() -> None:
+    assert d.time_encode(time(1, 2, tzinfo=PLUS3)) == d.time_encode(time(1, 2))
+
+
+def test_time_24_00_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="24:00:00"):
+        d.time_decode((86_400_000_000).to_bytes(8, "big"))
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (time(12, tzinfo=PLUS3), b"\x00\x00\x00\n\x0e\xeb\xb0\x00\xff\xff\xd5\xd0"),
+        (
+            time(12, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+            b"\x00\x00\x00\n\x0e\xeb\xb0\x00\x00\x00MX",
+        ),
+    ],
+)
+def test_timetz_golden_bytes(value: time, wire: bytes) -> None:
+    assert d.timetz_encode(value) == wire
+    decoded = d.timetz_decode(wire)
+    assert decoded == value
+    assert decoded.utcoffset() == value.utcoffset()
+
+
+def test_timetz_requires_aware_time() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        d.timetz_encode(time(1, 2))
+
+
+def test_interval_golden_bytes() -> None:
+    wire = b"\x00\x00\x00\x00\x00\x0fB@\xff\xff\xff\xff\x00\x00\x00\x00"
+    value = timedelta(days=-1, seconds=1)
+    assert d.interval_encode(value) == wire
+
+
+def test_interval_counts_a_month_as_30_days() -> None:
+    # '1 mon -1 day 00:00:01'
+    wire = b"\x00\x00\x00\x00\x00\x0fB@\xff\xff\xff\xff\x00\x00\x00\x01"
+    assert d.interval_decode(wire) == timedelta(days=29, seconds=1)
+    # '1 year 2 mons 3 days 04:05:06.7'
+    wire = b"\x00\x00\x00\x03l\x96n\xe0\x00\x00\x00\x03\x00\x00\x00\x0e"
+    assert d.interval_decode(wire) == timedelta(days=423, hours=4, minutes=5, seconds=6.7)
+
+
+def test_negative_microsecond_interval() -> None:
+    wire = b"\xff" * 8 + b"\x00" * 8
+    assert d.interval_decode(wire) == timedelta(microseconds=-1)
+    assert d.interval_decode(d.interval_encode(timedelta(microseconds=-1))) == timedelta(
+        microseconds=-1
+    )
+
+
+def test_interval_rejects_int() -> None:
+    with pytest.raises(TypeError, match="a timedelta is required"):
+        d.interval_encode(5)
+
+
+@given(st.dates())
+def test_date_round_trips(value: date) -> None:
+    assert d.date_decode(d.date_encode(value)) == value
+
+
+@given(st.datetimes())
+def test_timestamp_round_trips_to_the_microsecond(value: datetime) -> None:
+    assert d.timestamp_decode(d.timestamp_encode(value)) == value
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, PLUS3, timezone(timedelta(hours=-9, minutes=-30))]),
+    )
+)
+def test_timestamptz_round_trips_instant(value: datetime) -> None:
+    assert d.timestamptz_decode(d.timestamptz_encode(value)) == value
+
+
+@given(st.times())
+def test_time_round_trips(value: time) -> None:
+    assert d.time_decode(d.time_encode(value)) == value
+
+
+@given(st.times(), st.integers(-15 * 3600, 15 * 3600))
+def test_timetz_round_trips(value: time, offset: int) -> None:
+    aware = value.replace(tzinfo=timezone(timedelta(seconds=offset)))
+    assert d.timetz_decode(d.timetz_encode(aware)).utcoffset() == timedelta(seconds=offset)
+    assert d.timetz_decode(d.timetz_encode(aware)) == aware
+
+
+@given(st.timedeltas())
+def test_interval_round_trips(value: timedelta) -> None:
+    assert d.interval_decode(d.interval_encode(value)) == value
