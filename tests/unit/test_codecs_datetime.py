@@ -161,9 +161,17 @@ def test_interval_counts_a_month_as_30_days() -> None:
     # '1 mon -1 day 00:00:01'
     wire = b"\x00\x00\x00\x00\x00\x0fB@\xff\xff\xff\xff\x00\x00\x00\x01"
     assert d.interval_decode(wire) == timedelta(days=29, seconds=1)
-    # '1 year 2 mons 3 days 04:05:06.7'
+
+
+def test_interval_counts_a_year_as_365_days_like_asyncpg() -> None:
+    # '1 year 2 mons 3 days 04:05:06.7': 14 months = 365 + 2 * 30 days
     wire = b"\x00\x00\x00\x03l\x96n\xe0\x00\x00\x00\x03\x00\x00\x00\x0e"
-    assert d.interval_decode(wire) == timedelta(days=423, hours=4, minutes=5, seconds=6.7)
+    assert d.interval_decode(wire) == timedelta(days=428, hours=4, minutes=5, seconds=6.7)
+
+
+def test_negative_months_split_toward_zero() -> None:
+    wire = d._interval.pack(0, 0, -14)
+    assert d.interval_decode(wire) == timedelta(days=-(365 + 60))
 
 
 def test_negative_microsecond_interval() -> None:

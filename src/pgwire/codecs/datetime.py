@@ -14,8 +14,9 @@ Python mappings:
   ``datetime.max``/``datetime.min``, exactly as asyncpg does.
 * ``timestamptz`` decodes to an aware UTC datetime. A naive datetime given
   for ``timestamptz`` is taken as local time (``datetime.astimezone``).
-* ``interval`` decodes to :class:`datetime.timedelta` with a month counted
-  as 30 days; timedeltas encode as days + microseconds (no months).
+* ``interval`` decodes to :class:`datetime.timedelta` counting each whole
+  year (12 months) as 365 days and each remaining month as 30 days, as
+  asyncpg does; timedeltas encode as days + microseconds (no months).
 * ``time`` drops any tzinfo on encode; ``timetz`` requires an aware time.
 """
 
@@ -203,4 +204,9 @@ def interval_encode(value: Any) -> bytes:
 
 def interval_decode(data: bytes) -> timedelta:
     micros, days, months = _interval.unpack(data)
-    return timedelta(days=days + months * 30, microseconds=micros)
+    if months:
+        # Whole years count 365 days, the remaining months 30 (asyncpg's rule),
+        # splitting toward zero so -14 months is -1 year -2 months.
+        years, months = divmod(months, 12) if months > 0 else (-(-months // 12), -(-months % 12))
+        days += years * 365 + months * 30
+    return timedelta(days=days, microseconds=micros)
