@@ -38,6 +38,7 @@ from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
+from .typeinfo import TypeMethods
 from .protocol import messages
 from .protocol.core import (
     CloseOperation,
@@ -73,6 +74,24 @@ class _WireProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.on_lost: Callable[[], None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter, self._drain_waiter = self._drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its high-water mark."""
+        if self._write_paused and not self.lost.done():
+            if self._drain_waiter is None:
+                self._drain_waiter = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._drain_waiter)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -99,6 +118,7 @@ class _WireProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.core.connection_lost(exc)
+        self.resume_writing()
         if not self.lost.done():
             self.lost.set_result(None)
         if self.on_lost is not None:
@@ -136,7 +156,7 @@ class _ConnectionProxy:
     __slots__ = ()
 
 
-class Connection(CopyMethods, CursorMethods, metaclass=_ConnectionMeta):
+class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionMeta):
     """A single PostgreSQL session; created with :func:`connect`."""
 
     def __init__(
@@ -594,7 +614,12 @@ class Connection(CopyMethods, CursorMethods, metaclass=_ConnectionMeta):
                 name = ""
         self._close_unused_statements()
         op = await ctx.run(PrepareOperation(name, query))
-        st = StatementState(name, query, op.param_oids, op.fields, self._codecs)
+        codecs = self._codecs
+        unknown = {oid for oid in op.param_oids if codecs.get(oid) is None}
+        unknown.update(f.type_oid for f in op.fields or () if codecs.get(f.type_oid) is None)
+        if unknown:
+            await self._introspect_types(ctx, unknown)
+        st = StatementState(name, query, op.param_oids, op.fields, codecs)
         if cacheable:
             self._stmt_cache[query] = st
             while len(self._stmt_cache) > self._stmt_cache_size:
