@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import exceptions
 from .connection import Connection, connect
 from .exceptions import *  # noqa: F403
+from .pool import Pool, create_pool
 from .prepared import PreparedStatement
 from .record import Record
 from .transaction import Transaction
@@ -20,6 +21,8 @@ __version__ = "0.1.0"
 
 __all__ = (
     "connect",
+    "create_pool",
+    "Pool",
     "Record",
     "Connection",
     "PreparedStatement",
