@@ -24,10 +24,11 @@ import asyncio
 import inspect
 import os
 import re
+import struct
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from . import _impl, exceptions
+from . import exceptions
 from .codecs.oids import BUILTIN_TYPES
 from .protocol import messages
 from .protocol.copy import (
@@ -40,7 +41,6 @@ from .protocol.copy import (
     copy_data,
 )
 from .protocol.core import ExecuteOperation, Operation
-from .record import Record, RecordDescriptor
 from .statement import _codec_for
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ _Output = Any
 # still feed binary COPY: text, varchar, bpchar, name, json, xml, unknown.
 _TEXT_IS_BINARY = frozenset({25, 1043, 1042, 19, 114, 142, 705})
 _JSONB = 3802
+_int16_from = struct.Struct("!h").unpack_from
+_int32_from = struct.Struct("!i").unpack_from
 
 
 class CopyMethods:
@@ -139,7 +141,7 @@ class CopyMethods:
         table = _table(table_name, schema_name)
         cols = None if columns is None else list(columns)
         select = ", ".join(_quote_ident(c) for c in cols) if cols else "*"
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, exclusive=True) as ctx:
             st = await conn._prepare_state(ctx, f"SELECT {select} FROM {table} LIMIT 0")
             names = [f.name for f in st.fields]
             encoder = _binary_encoder(conn, [f.type_oid for f in st.fields], names)
@@ -185,7 +187,7 @@ class CopyMethods:
             force_quote=force_quote,
             encoding=encoding,
         )
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, exclusive=True) as ctx:
             return await _run_copy_out(conn, ctx, sql, output)
 
     async def copy_from_query(
@@ -223,7 +225,7 @@ class CopyMethods:
             force_quote=force_quote,
             encoding=encoding,
         )
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, exclusive=True) as ctx:
             if args:
                 query = await _inline_arguments(conn, ctx, query, args)
             return await _run_copy_out(conn, ctx, f"COPY ({query}) TO STDOUT{opts}", output)
@@ -314,14 +316,7 @@ async def _inline_arguments(
         + messages.execute_message("", 0)
         + messages.SYNC
     )
-    op = ExecuteOperation(
-        payload,
-        decode_row=_impl.decode_row,
-        decoders=[_utf8] * n,
-        desc=RecordDescriptor([f"a{i}" for i in range(n)]),
-        record_class=Record,
-    )
-    await ctx.run(op)
+    op = await ctx.run(ExecuteOperation(payload, decode_row=_text_row))
     literals = [f"({v})" for v in op.rows[0]]
 
     def substitute(m: re.Match[str]) -> str:
@@ -331,8 +326,17 @@ async def _inline_arguments(
     return _PARAM_RE.sub(substitute, query)
 
 
-def _utf8(data: bytes) -> str:
-    return data.decode("utf-8")
+def _text_row(payload: bytes, *_: Any) -> list[str]:
+    """The text-format values of one DataRow whose columns are never NULL."""
+    (count,) = _int16_from(payload, 0)
+    values: list[str] = []
+    pos = 2
+    for _i in range(count):
+        (size,) = _int32_from(payload, pos)
+        pos += 4
+        values.append(payload[pos : pos + size].decode("utf-8"))
+        pos += size
+    return values
 
 
 # ---------------------------------------------------------------- copy in
@@ -428,7 +432,7 @@ async def _encode_records(
 async def _copy_in(
     conn: Connection, sql: str, chunks: AsyncIterator[bytes], timeout: float | None
 ) -> str:
-    async with conn._operation(timeout) as ctx:
+    async with conn._operation(timeout, exclusive=True, query=sql) as ctx:
         return await _run_copy_in(conn, ctx, sql, chunks)
 
 
@@ -442,7 +446,7 @@ async def _run_copy_in(
     op = CopyInOperation(sql)
     started: asyncio.Future[None] = loop.create_future()
     op.on_start = lambda: started.done() or started.set_result(None)
-    done = _submit(conn, op)
+    done = _submit(conn, ctx, op)
     watchdog = _Watchdog(loop, ctx.deadline)
     try:
         with watchdog:
@@ -467,7 +471,7 @@ async def _run_copy_in(
             needs_cancel = op.ended or not op.in_copy
             op.abort(reason)
             protocol.flush()
-            await _wait_aborted(conn, ctx, op, done, exc, needs_cancel)
+            await _stop(conn, op, done, exc, needs_cancel)
         if exc is watchdog.error:
             raise exc from None
         raise
@@ -523,7 +527,7 @@ async def _stream_copy_out(
                 transport.resume_reading()
 
     op.on_chunk = on_chunk
-    done = _submit(conn, op)
+    done = _submit(conn, ctx, op)
     watchdog = _Watchdog(loop, ctx.deadline)
     try:
         with watchdog:
@@ -546,7 +550,7 @@ async def _stream_copy_out(
         op.take()
         resume()
         if not op.done:
-            await _wait_aborted(conn, ctx, op, done, exc, True)
+            await _stop(conn, op, done, exc, True)
         if exc is watchdog.error:
             raise exc from None
         raise
@@ -587,71 +591,66 @@ def _nothing() -> None:
 # ---------------------------------------------------------------- running
 
 
-def _submit(conn: Connection, op: Operation) -> asyncio.Future[None]:
-    """Queue ``op`` and send its messages; the future resolves at its ReadyForQuery."""
+def _submit(conn: Connection, ctx: _OperationContext, op: Operation) -> asyncio.Future[None]:
+    """Queue ``op`` and send its messages; the future resolves at its ReadyForQuery.
+
+    ``op`` becomes ``ctx``'s current operation, so the call keeps its
+    admission to the wire until the server has ended it, even when the call
+    itself ends earlier (timeout, cancellation).
+    """
     done: asyncio.Future[None] = conn._loop.create_future()
-    op.callback = lambda _op: done.done() or done.set_result(None)
+
+    def resolve(op: Operation) -> None:
+        if not done.done():
+            done.set_result(None)
+        conn._after_operation(op)
+
+    op.callback = resolve
     try:
         conn._core.submit(op)
     except exceptions.ConnectionDoesNotExistError:
         conn._closed = True
         raise
+    ctx._current = op
     conn._protocol.flush()
     return done
 
 
-async def _wait_aborted(
+async def _stop(
     conn: Connection,
-    ctx: _OperationContext,
     op: Operation,
     done: asyncio.Future[None],
     exc: BaseException,
     needs_cancel: bool,
 ) -> None:
-    """Wait, holding the lock, until the server ended the aborted ``op``.
+    """End the aborted ``op`` on the server.
 
     ``needs_cancel``: CopyFail cannot stop the server (COPY TO, or the data
     was complete already, or copy mode has not started), so a CancelRequest
-    is sent. When the calling task was cancelled the wait goes on in the
-    background, which releases the lock at the end.
+    is sent. A cancelled task does not wait; its call keeps the admission to
+    the wire until the server has answered.
     """
-
-    async def wait() -> None:
-        if needs_cancel:
-            await ctx._cancel_and_wait(op, done)
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(done), _cancel_grace())
-        except asyncio.TimeoutError:
-            conn._abort(
-                exceptions.ConnectionDoesNotExistError(
-                    "the server did not end an aborted COPY in time; connection aborted"
-                )
-            )
-
     if isinstance(exc, asyncio.CancelledError):
-        ctx._handed_off = True
-
-        async def drain() -> None:
-            try:
-                await wait()
-            finally:
-                conn._lock.release()
-
-        task = conn._loop.create_task(drain())
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        if needs_cancel:
+            conn._spawn(conn._cancel_operation(op, done, wait=False))
         return
-    await wait()
+    if needs_cancel:
+        await conn._cancel_operation(op, done, wait=True)
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(done), _cancel_grace())
+    except asyncio.TimeoutError:
+        conn._abort(
+            exceptions.ConnectionDoesNotExistError(
+                "the server did not end an aborted COPY in time; connection aborted"
+            )
+        )
 
 
 def _cancel_grace() -> float:
     from .connection import CANCEL_GRACE
 
     return CANCEL_GRACE
-
-
-_background: set[asyncio.Task[None]] = set()
 
 
 class _Watchdog:

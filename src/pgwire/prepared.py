@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import exceptions
+from .cursor import CursorFactory
 from .record import Record
 from .statement import StatementState
 from .types import Attribute, Type
@@ -104,6 +105,15 @@ class PreparedStatement:
         conn = self._check()
         await conn._executemany(
             self._state.query, args, timeout, keep_rows=False, state=self._state
+        )
+
+    def cursor(
+        self, *args: Any, prefetch: int | None = None, timeout: float | None = None
+    ) -> CursorFactory:
+        """A cursor over this statement's rows for ``args`` (see :meth:`Connection.cursor`)."""
+        conn = self._check()
+        return CursorFactory(
+            conn, self._state.query, self._state, args, prefetch, timeout, self._record_class
         )
 
     async def explain(self, *args: Any, analyze: bool = False) -> Any:
