@@ -567,7 +567,11 @@ def _writer(
     """A chunk writer for ``output`` and what to call when the COPY is over."""
     if isinstance(output, (str, os.PathLike)):
         f = open(output, "wb")
-        return f.write, f.close  # type: ignore[return-value]
+
+        def write_file(data: bytes) -> None:
+            f.write(data)
+
+        return write_file, f.close
     write = getattr(output, "write", None)
     if write is None:
         if not callable(output):
