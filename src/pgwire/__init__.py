@@ -12,7 +12,7 @@ from .connection import Connection, connect
 from .exceptions import *  # noqa: F403
 from .pool import Pool, create_pool
 from .prepared import PreparedStatement
-from .record import Record
+from ._impl import Record
 from .transaction import Transaction
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all

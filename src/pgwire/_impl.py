@@ -4,26 +4,46 @@
 the ``pgwire._speedups`` extension, ``auto`` (the default) uses it when it
 imports. ``PGWIRE_REQUIRE_COMPILED=1`` turns a missing or broken extension
 into an ImportError even in ``auto`` mode. Every other module takes the hot
-functions from here, never from ``_speedups`` directly.
+pieces from here, never from ``_speedups`` directly:
+
+* ``Record``, ``RecordDescriptor``, ``make_record``: the row type the driver
+  builds (``pgwire.record`` always holds the pure reference; ``pgwire.Record``
+  is this one, so only one Record class is in use per process);
+* ``decode_row``: the DataRow -> Record loop;
+* :func:`codec_twin`: the compiled twin of a pure codec function, used once
+  when the builtin codec registry is assembled.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import record as _py_record
 from .protocol import rows as _py_rows
 
-__all__ = ["IMPL", "decode_row"]
+__all__ = [
+    "IMPL",
+    "Record",
+    "RecordDescriptor",
+    "codec_twin",
+    "compiled_twins",
+    "decode_row",
+    "make_record",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _load_compiled() -> ModuleType | None:
     try:
-        from . import _speedups  # type: ignore[attr-defined]
+        from . import _speedups  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
-    return _speedups  # type: ignore[no-any-return]
+    return _speedups  # type: ignore[no-any-return,unused-ignore]
 
 
 def _select() -> tuple[str, ModuleType | None]:
@@ -41,9 +61,55 @@ def _select() -> tuple[str, ModuleType | None]:
                 "PGWIRE_IMPL/PGWIRE_REQUIRE_COMPILED but could not be imported"
             )
         return "python", None
+    if requested == "python":
+        return "python", None
     return "compiled", compiled
 
 
 IMPL, _compiled = _select()
+"""``"python"`` or ``"compiled"``: the implementation in use in this process."""
+
+if TYPE_CHECKING:
+    from .record import Record, RecordDescriptor, make_record
+else:
+    _record_impl = _compiled if _compiled is not None else _py_record
+    Record = _record_impl.Record
+    RecordDescriptor = _record_impl.RecordDescriptor
+    make_record = _record_impl.make_record
 
 decode_row: Any = _compiled.decode_row if _compiled is not None else _py_rows.decode_row
+"""The DataRow -> Record loop (pure-Python reference; a compiled twin has the same name)."""
+
+
+def compiled_twins() -> dict[str, Callable[..., Any]]:
+    """``"module.name"`` (relative to ``pgwire.codecs``) -> compiled twin, when compiled is in use."""
+    if _compiled is None:
+        return {}
+    twins: dict[str, Callable[..., Any]] = _compiled.TWINS
+    return twins
+
+
+def _twin_key(pure: Callable[..., Any]) -> str | None:
+    module = sys.modules.get(getattr(pure, "__module__", "") or "")
+    if module is None or not module.__name__.startswith("pgwire.codecs."):
+        return None
+    for name in getattr(module, "__all__", ()):
+        if getattr(module, name, None) is pure:
+            return f"{module.__name__.rpartition('.')[2]}.{name}"
+    return None
+
+
+def codec_twin(pure: _F) -> _F:
+    """The compiled twin of the pure codec function ``pure``, or ``pure`` itself.
+
+    Twins are matched by the name ``pure`` is exported under in its
+    ``pgwire.codecs`` module; with the pure implementation selected (or no
+    twin for that function) the argument is returned unchanged.
+    """
+    twins = compiled_twins()
+    if not twins:
+        return pure
+    key = _twin_key(pure)
+    if key is None:
+        return pure
+    return twins.get(key, pure)  # type: ignore[return-value]

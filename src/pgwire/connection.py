@@ -48,7 +48,7 @@ from .protocol.core import (
     ProtocolCore,
     SimpleQueryOperation,
 )
-from .record import Record
+from ._impl import Record
 from .serverversion import split_server_version_string
 from .statement import StatementState
 from .types import ServerVersion

@@ -54,7 +54,7 @@ from .connection import connect as _default_connect
 from .pool_proxy import PoolConnectionProxy
 from .pool_session import capture_session_settings, may_change_session, needs_reset
 from .pool_stats import PoolCounters, PoolStats
-from .record import Record
+from ._impl import Record
 
 __all__ = ["Pool", "PoolAcquireContext", "PoolConnectionProxy", "PoolStats", "create_pool"]
 

@@ -17,7 +17,7 @@ from .codecs.oids import BUILTIN_TYPES
 from .codecs.registry import Codec, CodecRegistry, text_fallback_codec
 from .protocol import messages
 from .protocol.messages import FieldDescription
-from .record import RecordDescriptor
+from ._impl import RecordDescriptor
 from .types import Attribute, Type
 
 __all__ = ["StatementState"]

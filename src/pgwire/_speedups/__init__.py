@@ -1,0 +1,14 @@
+"""Compiled twins of pgwire's hot paths (optional Cython extension).
+
+Each submodule mirrors a pure-Python module under the same names and
+signatures: :mod:`.record` (``pgwire.record``), :mod:`.rows`
+(``pgwire.protocol.rows``) and :mod:`.codecs` (the scalar and array codecs of
+``pgwire.codecs``). Importing this package fails with ``ImportError`` when the
+extension was not built; only :mod:`pgwire._impl` should import it.
+"""
+
+from .codecs import TWINS
+from .record import Record, RecordDescriptor, make_record
+from .rows import decode_row
+
+__all__ = ["TWINS", "Record", "RecordDescriptor", "decode_row", "make_record"]

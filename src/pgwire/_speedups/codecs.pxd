@@ -1,0 +1,2 @@
+cdef int code_of(object decoder) except -1
+cdef object decode_value(int code, const unsigned char* p, Py_ssize_t n, object decoder)
