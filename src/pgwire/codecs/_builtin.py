@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .. import _impl
 from . import datetime as dt
 from . import json, numeric, oids, text, uuid
 from ._codec import Codec, CodecRegistry
@@ -56,9 +57,9 @@ def build_builtin() -> CodecRegistry:
     }
     for oid, (encode, decode) in SCALARS.items():
         name = oids.BUILTIN_TYPES[oid][0]
-        codec = Codec(oid, name, encode, decode)
+        codec = Codec(oid, name, _impl.codec_twin(encode), _impl.codec_twin(decode))
         registry.register(codec)
         array_oid = array_by_name.get("_" + name)
         if array_oid is not None:
-            registry.register(make_array_codec(array_oid, codec, "_" + name))
+            registry.register(_impl.codec_twin(make_array_codec)(array_oid, codec, "_" + name))
     return registry
