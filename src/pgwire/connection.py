@@ -336,6 +336,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     async def reload_schema_state(self) -> None:
         """Forget cached statements and type information (after DDL that changed types)."""
+        self._forget_introspected_types()
         self._drop_statement_cache()
 
     # ------------------------------------------------------------ listeners
