@@ -145,9 +145,7 @@ class CopyMethods:
             st = await conn._prepare_state(ctx, f"SELECT {select} FROM {table} LIMIT 0")
             names = [f.name for f in st.fields]
             encoder = _binary_encoder(conn, [f.type_oid for f in st.fields], names)
-            sql = (
-                f"COPY {table}{_column_list(cols)} FROM STDIN (FORMAT binary)" + _where(where)
-            )
+            sql = f"COPY {table}{_column_list(cols)} FROM STDIN (FORMAT binary)" + _where(where)
             return await _run_copy_in(conn, ctx, sql, _encode_records(encoder, records))
 
     async def copy_from_table(
@@ -176,16 +174,19 @@ class CopyMethods:
         """
         conn = _conn(self)
         conn._check_open()
-        sql = f"COPY {_table(table_name, schema_name)}{_column_list(columns)} TO STDOUT" + _options(
-            format=format,
-            oids=oids,
-            delimiter=delimiter,
-            null=null,
-            header=header,
-            quote=quote,
-            escape=escape,
-            force_quote=force_quote,
-            encoding=encoding,
+        sql = (
+            f"COPY {_table(table_name, schema_name)}{_column_list(columns)} TO STDOUT"
+            + _options(
+                format=format,
+                oids=oids,
+                delimiter=delimiter,
+                null=null,
+                header=header,
+                quote=quote,
+                escape=escape,
+                force_quote=force_quote,
+                encoding=encoding,
+            )
         )
         async with conn._operation(timeout, exclusive=True) as ctx:
             return await _run_copy_out(conn, ctx, sql, output)
@@ -373,7 +374,9 @@ async def _read_source(source: _Source) -> AsyncIterator[bytes]:
             yield bytes(view[start : start + CHUNK_SIZE])
 
 
-def _binary_encoder(conn: Connection, oids: Sequence[int], names: Sequence[str]) -> BinaryCopyEncoder:
+def _binary_encoder(
+    conn: Connection, oids: Sequence[int], names: Sequence[str]
+) -> BinaryCopyEncoder:
     encoders: list[Callable[[Any], bytes]] = []
     typenames: list[str] = []
     for oid, name in zip(oids, names, strict=True):
@@ -419,7 +422,7 @@ async def _encode_records(
                         out.clear()
             encoder.encode_rows(iter(batch), out)
         else:
-            it = iter(cast("Iterable[Sequence[Any]]", records))
+            it = iter(records)
             while not encoder.encode_rows(it, out, CHUNK_SIZE):
                 yield bytes(out)
                 out.clear()
@@ -445,7 +448,12 @@ async def _run_copy_in(
     core = conn._core
     op = CopyInOperation(sql)
     started: asyncio.Future[None] = loop.create_future()
-    op.on_start = lambda: started.done() or started.set_result(None)
+
+    def on_start() -> None:
+        if not started.done():
+            started.set_result(None)
+
+    op.on_start = on_start
     done = _submit(conn, ctx, op)
     watchdog = _Watchdog(loop, ctx.deadline)
     try:
@@ -541,8 +549,9 @@ async def _stream_copy_out(
                 elif op.done:
                     break
                 else:
-                    wake[0] = loop.create_future()
-                    await wake[0]
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    wake[0] = waiter
+                    await waiter
                     wake[0] = None
     except BaseException as exc:
         exc = watchdog.translate(exc)

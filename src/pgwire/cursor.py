@@ -167,7 +167,7 @@ def _check_count(n: Any, what: str) -> int:
 
 
 class CursorFactory:
-    """What ``cursor()`` returns: an async iterable of records, or awaitable to a :class:`Cursor`."""
+    """What ``cursor()`` returns: iterate it for records, or await it for a :class:`Cursor`."""
 
     __slots__ = ("_conn", "_query", "_state", "_args", "_prefetch", "_timeout", "_record_class")
 

@@ -39,6 +39,7 @@ async def test_import_from_a_file_like_object(
     monkeypatch.chdir(tmp_path)
     Path("users.csv").write_text("id,name\n1,Alice\n2,Bob\n")
 
+    # fmt: off
     # Import from a file-like object
     async with pool.acquire() as conn:
         result = await conn.copy_to_table(
@@ -48,12 +49,14 @@ async def test_import_from_a_file_like_object(
             header=True
         )
         print(f"Imported {result} rows")
+    # fmt: on
 
     assert capsys.readouterr().out == "Imported COPY 2 rows\n"
 
 
 async def test_copy_from_python_records(pool: Any) -> None:
     async with pool.acquire() as conn:
+        # fmt: off
         # Copy from Python records
         records = [(1, 'Alice'), (2, 'Bob'), (3, 'Charlie')]
         await conn.copy_records_to_table(
@@ -61,6 +64,7 @@ async def test_copy_from_python_records(pool: Any) -> None:
             records=records,
             columns=['id', 'name']
         )
+        # fmt: on
 
         assert await conn.fetchval("SELECT string_agg(name, ',' ORDER BY id) FROM users") == (
             "Alice,Bob,Charlie"
@@ -71,10 +75,12 @@ async def test_streaming_with_a_server_side_cursor(pool: Any) -> None:
     seen: list[Any] = []
     process = seen.append
 
+    # fmt: off
     async with pool.acquire() as conn:
         async with conn.transaction():
             async for record in conn.cursor("SELECT * FROM big_table"):
                 process(record)
+    # fmt: on
 
     assert [r["id"] for r in seen] == list(range(1, 1001))
 
@@ -84,12 +90,14 @@ async def test_large_result_sets_with_prefetch(pool: Any) -> None:
     process_batch = seen.append
 
     async with pool.acquire() as conn:
+        # fmt: off
         async with conn.transaction():
             async for batch in conn.cursor(
                 "SELECT * FROM huge_table",
                 prefetch=5000
             ):
                 process_batch(batch)
+        # fmt: on
 
     # As with asyncpg, each item is one record; prefetch sets the rows per round trip.
     assert len(seen) == 12000

@@ -208,7 +208,5 @@ async def test_cancelling_the_task_mid_copy_leaves_the_connection_usable(conn: A
 
 async def test_timeout_stops_a_slow_copy(conn: Any) -> None:
     with pytest.raises(asyncio.TimeoutError):
-        await conn.copy_from_query(
-            "SELECT pg_sleep(10)", output=io.BytesIO(), timeout=0.3
-        )
+        await conn.copy_from_query("SELECT pg_sleep(10)", output=io.BytesIO(), timeout=0.3)
     assert await conn.fetchval("SELECT 4") == 4

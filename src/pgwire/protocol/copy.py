@@ -30,6 +30,7 @@ from typing import Any
 
 from . import messages
 from .core import Operation, ProtocolCore
+from .messages import FieldDescription
 
 __all__ = [
     "BINARY_HEADER",
@@ -110,7 +111,7 @@ class CopyInOperation(Operation):
     def on_command_complete(self, tag: str) -> None:
         self.status = tag
 
-    def on_row_description(self, fields: list[messages.FieldDescription]) -> None:
+    def on_row_description(self, fields: list[FieldDescription]) -> None:
         pass
 
     def on_data_row(self, payload: bytes) -> None:
@@ -180,7 +181,7 @@ class CopyOutOperation(Operation):
     def on_command_complete(self, tag: str) -> None:
         self.status = tag
 
-    def on_row_description(self, fields: list[messages.FieldDescription]) -> None:
+    def on_row_description(self, fields: list[FieldDescription]) -> None:
         pass
 
     def on_data_row(self, payload: bytes) -> None:
