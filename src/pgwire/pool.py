@@ -49,12 +49,12 @@ from types import TracebackType
 from typing import Any
 
 from . import exceptions
+from ._impl import Record
 from .connection import Connection, _check_record_class
 from .connection import connect as _default_connect
 from .pool_proxy import PoolConnectionProxy
 from .pool_session import capture_session_settings, may_change_session, needs_reset
 from .pool_stats import PoolCounters, PoolStats
-from ._impl import Record
 
 __all__ = ["Pool", "PoolAcquireContext", "PoolConnectionProxy", "PoolStats", "create_pool"]
 
@@ -473,7 +473,7 @@ class Pool:
             ticket: _Ticket = None
             while self._idle:
                 holder = self._idle.pop()
-                if holder.con.is_closed():
+                if _is_dead(holder.con):
                     self._discard(holder, graceful=False)
                     continue
                 ticket = holder
@@ -604,7 +604,7 @@ class Pool:
             if not con.is_closed():
                 con.terminate()
             return
-        if con.is_closed():
+        if _is_dead(con):
             self._discard(holder, graceful=False)
             return
         try:
@@ -775,7 +775,7 @@ class Pool:
         while not self._closing:
             now = loop.time()
             self._serve_waiters()
-            for holder in [h for h in self._idle if h.con.is_closed()]:
+            for holder in [h for h in self._idle if _is_dead(h.con)]:
                 self._discard(holder, graceful=False)
             if self._lifetime:
                 while (
@@ -901,6 +901,11 @@ class Pool:
         """Acquire a connection, run :meth:`Connection.copy_records_to_table`, release it."""
         result: str = await self._run(table_name, "copy_records_to_table", **kwargs)
         return result
+
+
+def _is_dead(con: Connection) -> bool:
+    """The cheap check: the socket is gone or the server said goodbye (FATAL) already."""
+    return con.is_closed() or con._core.closed_error is not None
 
 
 def _expire_waiter(fut: asyncio.Future[Any]) -> None:
