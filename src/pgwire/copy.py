@@ -524,6 +524,8 @@ async def _stream_copy_out(
         waiter = wake[0]
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        # Awake or about to be: hear again only when the buffer is too full.
+        op.notify_above = READ_HIGH_WATER
         if op.buffered > READ_HIGH_WATER and not paused[0] and not op.done:
             paused[0] = True
             transport.pause_reading()
@@ -551,6 +553,7 @@ async def _stream_copy_out(
                 else:
                     waiter: asyncio.Future[None] = loop.create_future()
                     wake[0] = waiter
+                    op.notify_above = 0
                     await waiter
                     wake[0] = None
     except BaseException as exc:

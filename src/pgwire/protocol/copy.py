@@ -139,11 +139,12 @@ class CopyOutOperation(Operation):
     """``COPY ... TO STDOUT``: the server streams CopyData until CopyDone.
 
     ``chunks`` holds payloads not yet consumed and ``buffered`` their total
-    size. ``on_chunk`` (if set) is called after each payload is queued and
-    once more when the operation finishes.
+    size. ``on_chunk`` (if set) is called after a payload is queued while
+    ``buffered`` exceeds ``notify_above`` (so the I/O layer decides how often
+    it hears of data), and once more when the operation finishes.
     """
 
-    __slots__ = ("sql", "chunks", "buffered", "discard", "on_chunk", "copy_done")
+    __slots__ = ("sql", "chunks", "buffered", "discard", "on_chunk", "notify_above", "copy_done")
 
     def __init__(self, sql: str) -> None:
         super().__init__()
@@ -152,6 +153,7 @@ class CopyOutOperation(Operation):
         self.buffered = 0
         self.discard = False
         self.on_chunk: Callable[[], None] | None = None
+        self.notify_above = 0
         self.copy_done = False
 
     def messages(self) -> bytes:
@@ -172,7 +174,7 @@ class CopyOutOperation(Operation):
             return
         self.chunks.append(payload)
         self.buffered += len(payload)
-        if self.on_chunk is not None:
+        if self.buffered > self.notify_above and self.on_chunk is not None:
             self.on_chunk()
 
     def on_copy_done(self) -> None:
