@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
@@ -66,6 +67,8 @@ Hook = Callable[[Any], Awaitable[Any]]
 MAINTENANCE_INTERVAL = 1.0
 #: Upper bound for a health-check ping.
 PING_TIMEOUT = 5.0
+#: After how long a ``close()`` still waiting for acquired connections warns.
+CLOSE_WARN_AFTER = 60.0
 #: Upper bound for closing one connection gracefully.
 CLOSE_TIMEOUT = 5.0
 
@@ -281,12 +284,15 @@ class Pool:
             return
         self._begin_closing()
         assert self._returned is not None or not self._initialized
-        if self._returned is not None:
+        if self._returned is not None and self._loop is not None:
+            warn_at = self._loop.time() + CLOSE_WARN_AFTER
             while self._holders_in_use() > 0 or self._opening > 0:
                 self._returned.clear()
-                try:
-                    await asyncio.wait_for(self._returned.wait(), 60)
-                except asyncio.TimeoutError:
+                # Woken by releases; the short timeout also covers slots freed silently.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._returned.wait(), 0.5)
+                if self._loop.time() > warn_at:
+                    warn_at = float("inf")
                     warnings.warn(
                         f"Pool.close() is still waiting for {self._holders_in_use()} "
                         "acquired connection(s) to be released",
