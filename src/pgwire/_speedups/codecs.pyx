@@ -318,7 +318,8 @@ cdef object _interval(const unsigned char* p, object fallback, object data):
     cdef int64_t months = <int32_t>_u32(p + 12)
     cdef int64_t extra = _floordiv(micros, _US_PER_DAY)
     cdef int64_t rest = micros - extra * _US_PER_DAY
-    cdef int64_t total = days + months * 30 + extra
+    # Whole years count 365 days, the remaining months 30 (C division truncates toward zero).
+    cdef int64_t total = days + (months / 12) * 365 + (months % 12) * 30 + extra
     if total > 999999999 or total < -999999999:
         return fallback(data())
     return timedelta_new(<int>total, <int>(rest // 1000000), <int>(rest % 1000000))

@@ -1,0 +1,384 @@
+"""The compiled twins behave exactly like the pure-Python reference.
+
+For every hot function the same inputs must give equal results of the same
+type, or the same exception type. A missing twin is a failure, not a skip,
+when the extension is built.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pgwire import _impl
+from pgwire.codecs import datetime as dt
+from pgwire.codecs import json, numeric, text, uuid
+from pgwire.codecs.array import make_array_codec
+from pgwire.codecs.registry import Codec
+from pgwire.protocol import rows
+from pgwire.record import Record, RecordDescriptor
+
+Twins = dict[str, Callable[..., Any]]
+
+#: Pure functions that must have a compiled twin: the profile's hot set.
+HOT = {
+    "numeric.int2_decode": numeric.int2_decode,
+    "numeric.int4_decode": numeric.int4_decode,
+    "numeric.int8_decode": numeric.int8_decode,
+    "numeric.uint4_decode": numeric.uint4_decode,
+    "numeric.uint8_decode": numeric.uint8_decode,
+    "numeric.float4_decode": numeric.float4_decode,
+    "numeric.float8_decode": numeric.float8_decode,
+    "numeric.bool_decode": numeric.bool_decode,
+    "numeric.numeric_decode": numeric.numeric_decode,
+    "numeric.int2_encode": numeric.int2_encode,
+    "numeric.int4_encode": numeric.int4_encode,
+    "numeric.int8_encode": numeric.int8_encode,
+    "numeric.float4_encode": numeric.float4_encode,
+    "numeric.float8_encode": numeric.float8_encode,
+    "numeric.bool_encode": numeric.bool_encode,
+    "text.text_decode": text.text_decode,
+    "text.text_encode": text.text_encode,
+    "text.bytea_decode": text.bytea_decode,
+    "text.bytea_encode": text.bytea_encode,
+    "json.json_decode": json.json_decode,
+    "json.json_encode": json.json_encode,
+    "json.jsonb_decode": json.jsonb_decode,
+    "json.jsonb_encode": json.jsonb_encode,
+    "uuid.uuid_decode": uuid.uuid_decode,
+    "datetime.date_decode": dt.date_decode,
+    "datetime.time_decode": dt.time_decode,
+    "datetime.timestamp_decode": dt.timestamp_decode,
+    "datetime.timestamptz_decode": dt.timestamptz_decode,
+    "datetime.interval_decode": dt.interval_decode,
+    "array.make_array_codec": make_array_codec,
+}
+
+
+@pytest.fixture(scope="module")
+def twins(compiled: ModuleType) -> dict[str, Callable[..., Any]]:
+    return dict(compiled.TWINS)
+
+
+def outcome(func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    """What calling ``func`` gives: ("ok", value) or ("raise", exception type)."""
+    try:
+        return ("ok", func(*args))
+    except Exception as exc:
+        return ("raise", type(exc))
+
+
+def same(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    if a[0] != b[0] or type(a[1]) is not type(b[1]):
+        return False
+    if a[0] == "ok" and isinstance(a[1], float) and math.isnan(a[1]):
+        return math.isnan(b[1])
+    if a[0] == "ok" and isinstance(a[1], (datetime, time)):
+        return a[1] == b[1] and a[1].tzinfo == b[1].tzinfo
+    if a[0] == "ok" and isinstance(a[1], Decimal):
+        return str(a[1]) == str(b[1])
+    return bool(a[1] == b[1])
+
+
+def assert_parity(key: str, twins: dict[str, Callable[..., Any]], *args: Any) -> None:
+    expected = outcome(HOT[key], *args)
+    actual = outcome(twins[key], *args)
+    assert same(expected, actual), f"{key}{args!r}: pure {expected!r}, compiled {actual!r}"
+
+
+# --- completeness ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(HOT))
+def test_every_hot_function_has_a_compiled_twin(
+    key: str, twins: dict[str, Callable[..., Any]]
+) -> None:
+    assert key in twins
+
+
+def test_every_twin_names_a_pure_function(twins: dict[str, Callable[..., Any]]) -> None:
+    assert set(twins) <= set(HOT)
+
+
+def test_compiled_package_exports_every_hot_piece(compiled: ModuleType) -> None:
+    for name in ("Record", "RecordDescriptor", "make_record", "decode_row", "TWINS"):
+        assert hasattr(compiled, name), name
+
+
+def test_the_builtin_registry_uses_the_selected_implementation() -> None:
+    from pgwire.codecs import oids
+    from pgwire.codecs.registry import BUILTIN
+
+    codec = BUILTIN.get(oids.INT4)
+    assert codec is not None
+    assert codec.decode is _impl.codec_twin(numeric.int4_decode)
+
+
+# --- scalar decoders -----------------------------------------------------------------------
+
+INT_PAYLOADS = [b"", b"\x00", b"\x00\x01", b"\xff\xff", b"\x80\x00\x00\x00", b"\x7f" + b"\xff" * 7]
+
+
+@pytest.mark.parametrize("key", [k for k in HOT if k.startswith("numeric.") and "_decode" in k])
+@pytest.mark.parametrize("payload", INT_PAYLOADS + [b"\x01", b"\x02", b"\x01\x01"])
+def test_numeric_family_decoders_match_on_fixed_payloads(
+    key: str, payload: bytes, twins: dict[str, Callable[..., Any]]
+) -> None:
+    assert_parity(key, twins, payload)
+
+
+@given(st.binary(max_size=20))
+def test_scalar_decoders_match_on_any_bytes(twins: Twins, payload: bytes) -> None:
+    for key in HOT:
+        if key.endswith("_decode") and key != "uuid.uuid_decode":
+            assert_parity(key, twins, payload)
+
+
+@given(st.binary(min_size=8, max_size=8))
+def test_timestamp_and_time_decoders_match_on_any_8_bytes(twins: Twins, payload: bytes) -> None:
+    for key in (
+        "datetime.timestamp_decode",
+        "datetime.timestamptz_decode",
+        "datetime.time_decode",
+    ):
+        assert_parity(key, twins, payload)
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_interval_and_uuid_decoders_match_on_any_16_bytes(twins: Twins, payload: bytes) -> None:
+    assert_parity("datetime.interval_decode", twins, payload)
+    assert_parity("uuid.uuid_decode", twins, payload)
+
+
+@given(st.integers(min_value=-(2**31), max_value=2**31 - 1))
+def test_date_decoder_matches_on_any_day_number(twins: Twins, days: int) -> None:
+    assert_parity("datetime.date_decode", twins, struct.pack("!i", days))
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+def test_numeric_decoder_matches_on_encoded_decimals(twins: Twins, value: Decimal) -> None:
+    payload = numeric.numeric_encode(value)
+    assert_parity("numeric.numeric_decode", twins, payload)
+
+
+def test_uuid_decoder_returns_an_equal_uuid(twins: dict[str, Callable[..., Any]]) -> None:
+    value = UUID("12345678-1234-5678-1234-567812345678")
+    assert twins["uuid.uuid_decode"](value.bytes) == value
+    assert str(twins["uuid.uuid_decode"](value.bytes)) == str(value)
+
+
+def test_timestamptz_decoder_returns_aware_utc(twins: dict[str, Callable[..., Any]]) -> None:
+    decoded = twins["datetime.timestamptz_decode"](struct.pack("!q", 1))
+    assert decoded == datetime(2000, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc)
+    assert decoded.tzinfo is timezone.utc
+
+
+# --- scalar encoders -----------------------------------------------------------------------
+
+ENCODER_INPUTS: list[Any] = [
+    0,
+    1,
+    -1,
+    2**15,
+    -(2**15) - 1,
+    2**31,
+    2**63,
+    -(2**63) - 1,
+    10**30,
+    True,
+    False,
+    1.5,
+    -0.0,
+    float("inf"),
+    float("nan"),
+    3.5e38,
+    1e308,
+    Decimal("2.5"),
+    "text",
+    "é",
+    b"bytes",
+    bytearray(b"ba"),
+    None,
+    [1],
+    object(),
+]
+
+
+@pytest.mark.parametrize("key", [k for k in HOT if k.endswith("_encode")])
+@pytest.mark.parametrize("value", ENCODER_INPUTS, ids=repr)
+def test_encoders_match_on_every_input(
+    key: str, value: Any, twins: dict[str, Callable[..., Any]]
+) -> None:
+    assert_parity(key, twins, value)
+
+
+@given(st.one_of(st.integers(), st.floats(), st.text()))
+def test_encoders_match_on_generated_values(twins: Twins, value: Any) -> None:
+    for key in HOT:
+        if key.endswith("_encode"):
+            assert_parity(key, twins, value)
+
+
+# --- arrays ---------------------------------------------------------------------------------
+
+
+def int4_codec(decode: Callable[[bytes], Any]) -> Codec:
+    return Codec(23, "int4", numeric.int4_encode, decode)
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(-(2**31), 2**31 - 1)), max_size=4)))
+def test_array_decoders_match_on_encoded_arrays(twins: Twins, value: list[Any]) -> None:
+    pure = make_array_codec(1007, int4_codec(numeric.int4_decode), "_int4")
+    compiled = twins["array.make_array_codec"](
+        1007, int4_codec(twins["numeric.int4_decode"]), "_int4"
+    )
+    for sample in (value, value[:1], [x for row in value for x in row]):
+        try:
+            payload = pure.encode(sample)
+        except ValueError:
+            continue
+        assert compiled.decode(payload) == pure.decode(payload)
+        assert compiled.encode(sample) == payload
+
+
+@given(st.binary(max_size=40))
+def test_array_decoders_match_on_any_bytes(twins: Twins, payload: bytes) -> None:
+    pure = make_array_codec(1007, int4_codec(numeric.int4_decode), "_int4")
+    compiled = twins["array.make_array_codec"](
+        1007, int4_codec(twins["numeric.int4_decode"]), "_int4"
+    )
+    assert same(outcome(pure.decode, payload), outcome(compiled.decode, payload))
+
+
+def test_array_of_a_user_element_codec_calls_its_decoder(
+    twins: dict[str, Callable[..., Any]],
+) -> None:
+    twins = twins
+    element = Codec(23, "int4", numeric.int4_encode, lambda data: ("user", data))
+    compiled = twins["array.make_array_codec"](1007, element, "_int4")
+    payload = make_array_codec(1007, element, "_int4").encode([1])
+    assert compiled.decode(payload) == [("user", b"\x00\x00\x00\x01")]
+
+
+# --- the DataRow loop -----------------------------------------------------------------------
+
+
+def data_row(*values: bytes | None) -> bytes:
+    out = [struct.pack("!h", len(values))]
+    for value in values:
+        if value is None:
+            out.append(struct.pack("!i", -1))
+        else:
+            out.append(struct.pack("!i", len(value)) + value)
+    return b"".join(out)
+
+
+MIXED = [
+    (numeric.int4_decode, numeric.int4_encode(7)),
+    (text.text_decode, "héllo".encode()),
+    (dt.timestamptz_decode, dt.timestamptz_encode(datetime(2024, 5, 1, tzinfo=timezone.utc))),
+    (numeric.numeric_decode, numeric.numeric_encode(Decimal("-12.3400"))),
+    (numeric.float8_decode, numeric.float8_encode(2.5)),
+    (numeric.bool_decode, b"\x01"),
+    (text.bytea_decode, b"\x00\xff"),
+    (dt.date_decode, dt.date_encode(date(1999, 12, 31))),
+    (dt.interval_decode, dt.interval_encode(timedelta(days=-3, microseconds=5))),
+    (uuid.uuid_decode, UUID(int=5).bytes),
+    (lambda data: ("user", data), b"raw"),
+    (numeric.int8_decode, None),
+]
+
+
+def test_decode_row_matches_the_reference(impl: Any) -> None:
+    decoders = [impl.codec(decode) for decode, _ in MIXED]
+    payload = data_row(*(value for _, value in MIXED))
+    desc = impl.record.RecordDescriptor([f"c{i}" for i in range(len(MIXED))])
+    ours = impl.decode_row(payload, decoders, desc, impl.record.Record)
+    reference = rows.decode_row(
+        payload, [d for d, _ in MIXED], RecordDescriptor(list(desc.names)), Record
+    )
+    assert list(ours.items()) == list(reference.items())
+    assert [type(v) for v in ours.values()] == [type(v) for v in reference.values()]
+
+
+def test_decode_row_rejects_a_wrong_column_count(impl: Any) -> None:
+    desc = impl.record.RecordDescriptor(["a"])
+    with pytest.raises(ValueError, match="DataRow has 2 columns, expected 1"):
+        impl.decode_row(data_row(b"1", b"2"), [text.text_decode], desc, impl.record.Record)
+
+
+def test_decode_row_builds_the_requested_record_subclass(impl: Any) -> None:
+    class Row(impl.record.Record):  # type: ignore[name-defined,misc]
+        pass
+
+    desc = impl.record.RecordDescriptor(["a"])
+    record = impl.decode_row(data_row(b"x"), [impl.codec(text.text_decode)], desc, Row)
+    assert type(record) is Row
+    assert record["a"] == "x"
+
+
+def test_decode_row_reports_a_truncated_row(impl: Any) -> None:
+    desc = impl.record.RecordDescriptor(["a"])
+    with pytest.raises(struct.error):
+        impl.decode_row(b"\x00\x01\x00\x00", [impl.codec(numeric.int4_decode)], desc, Record)
+
+
+def test_decode_row_follows_a_changed_decoder_list(impl: Any) -> None:
+    desc = impl.record.RecordDescriptor(["a"])
+    payload = data_row(numeric.int4_encode(1))
+    decoders: list[Any] = [impl.codec(numeric.int4_decode)]
+    assert impl.decode_row(payload, decoders, desc, impl.record.Record)["a"] == 1
+    decoders[0] = bytes
+    assert impl.decode_row(payload, decoders, desc, impl.record.Record)["a"] == payload[6:]
+
+
+def test_compiled_decode_row_refuses_a_foreign_record_class(compiled: ModuleType) -> None:
+    desc = compiled.RecordDescriptor(["a"])
+    with pytest.raises(TypeError):
+        compiled.decode_row(data_row(b"x"), [text.text_decode], desc, Record)
+
+
+# --- selection -------------------------------------------------------------------------------
+
+
+def selected_impl(**env: str) -> str:
+    code = "import pgwire, pgwire._impl as i; print(i.IMPL, pgwire.Record is i.Record)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
+
+
+def test_pgwire_impl_python_selects_the_reference() -> None:
+    assert selected_impl(PGWIRE_IMPL="python", PGWIRE_REQUIRE_COMPILED="") == "python True"
+
+
+def test_pgwire_impl_compiled_selects_the_extension(compiled: ModuleType) -> None:
+    assert selected_impl(PGWIRE_IMPL="compiled", PGWIRE_REQUIRE_COMPILED="1") == "compiled True"
+
+
+def test_an_unknown_pgwire_impl_is_an_import_error() -> None:
+    assert "PGWIRE_IMPL must be" in selected_impl(PGWIRE_IMPL="fast")
+
+
+def test_pgwire_record_module_keeps_the_pure_class() -> None:
+    import pgwire.record
+
+    assert pgwire.record.Record.__module__ == "pgwire.record"
