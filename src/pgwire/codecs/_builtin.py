@@ -16,7 +16,7 @@ from .. import _impl
 from . import bits, geometry, json, misc, net, numeric, oids, text, uuid
 from . import datetime as dt
 from ._codec import Codec, CodecRegistry, text_fallback_codec
-from .array import make_array_codec
+from .array import make_array_codec, make_vector_codec
 from .range import make_multirange_codec, make_range_codec
 from .record import make_record_codec
 from .textarray import make_text_array_codec
@@ -96,7 +96,7 @@ def build_builtin() -> CodecRegistry:
         if oid in registry or is_array or kind not in "bpe":
             continue
         if oid in _VECTORS:
-            registry.register(make_array_codec(oid, registry.get(_VECTORS[oid]), name))  # type: ignore[arg-type]
+            registry.register(make_vector_codec(oid, registry.get(_VECTORS[oid]), name))  # type: ignore[arg-type]
         elif oid == oids.RECORD:
             record = make_record_codec(oid, registry.get)
             registry.register(record)

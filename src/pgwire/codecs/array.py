@@ -7,7 +7,7 @@ int32 length (-1 for NULL) + payload, in row-major order.
 Decoding gives (nested) lists, ignoring lower bounds, as asyncpg does;
 NULL elements are ``None``. Encoding takes any sized iterable except
 text/bytes; nested lists and tuples are further dimensions (tuples stay
-elements when the element type is a composite). Sub-arrays of unequal
+elements when the element type's values are tuples: composites, points...). Sub-arrays of unequal
 length raise ``ValueError``; an array with an empty dimension is sent as
 the empty array.
 """
@@ -18,9 +18,26 @@ import struct
 from collections.abc import Callable, Iterable, Sized
 from typing import Any, cast
 
+from . import oids
 from ._codec import Codec
 
-__all__ = ["make_array_codec", "MAXDIM"]
+__all__ = ["make_array_codec", "make_vector_codec", "MAXDIM", "TUPLE_VALUED"]
+
+#: Element types whose values are tuples: in arrays of these (and of
+#: composites) only lists nest, tuples are elements.
+TUPLE_VALUED = frozenset(
+    {
+        oids.POINT,
+        oids.LINE,
+        oids.LSEG,
+        oids.BOX,
+        oids.CIRCLE,
+        oids.TID,
+        oids.TXID_SNAPSHOT,
+        oids.PG_SNAPSHOT,
+        oids.RECORD,
+    }
+)
 
 #: PostgreSQL's limit on array dimensions.
 MAXDIM = 6
@@ -101,7 +118,8 @@ def make_array_codec(array_oid: int, element: Codec, name: str) -> Codec:
     elem_oid = element.oid
     elem_encode = element.encode
     elem_decode = element.decode
-    nested: tuple[type, ...] = (list,) if element.kind == "composite" else (list, tuple)
+    tuple_valued = element.kind == "composite" or element.oid in TUPLE_VALUED
+    nested: tuple[type, ...] = (list,) if tuple_valued else (list, tuple)
     empty = _head.pack(0, 0, elem_oid)
 
     def encode(value: Any) -> bytes:
@@ -150,3 +168,20 @@ def make_array_codec(array_oid: int, element: Codec, name: str) -> Codec:
         return _reshape(items, dims)
 
     return Codec(array_oid, name, encode, decode, schema=element.schema, kind="array")
+
+
+def make_vector_codec(oid: int, element: Codec, name: str) -> Codec:
+    """A codec for ``int2vector``/``oidvector``: one-dimensional, lower bound 0, no NULLs."""
+    array = make_array_codec(oid, element, name)
+    array_encode = array.encode
+
+    def encode(value: Any) -> bytes:
+        data = array_encode(value)
+        ndim, has_null, _oid = _head.unpack_from(data)
+        if ndim > 1 or has_null:
+            raise ValueError(f"{name} is a one-dimensional array without NULLs")
+        if ndim == 0:
+            return data
+        return data[:16] + _int4.pack(0) + data[20:]
+
+    return Codec(oid, name, encode, array.decode, schema=element.schema, kind="scalar")
