@@ -8,7 +8,8 @@ and the bytes the core wants to send.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,6 @@ from pgwire.protocol.core import (
     SimpleQueryOperation,
     StartupOperation,
 )
-from pgwire.protocol.rows import decode_row
-from pgwire.record import Record, RecordDescriptor
 
 # ---------------------------------------------------------------- a scripted server
 
@@ -110,15 +109,27 @@ def ready_core() -> ProtocolCore:
     return core
 
 
-def int_execute() -> ExecuteOperation:
-    """An execution whose single int4 column ``n`` is decoded into records."""
-    return ExecuteOperation(
-        b"<bind+execute+sync>",
-        decode_row=decode_row,
-        decoders=[lambda b: int.from_bytes(b, "big", signed=True)],
-        desc=RecordDescriptor(["n"]),
-        record_class=Record,
-    )
+ExecuteFactory = Callable[[], ExecuteOperation]
+
+
+@pytest.fixture
+def make_execute(impl: Any) -> ExecuteFactory:
+    """Executions whose single int4 column ``n`` is decoded into records.
+
+    ``impl`` (tests/unit/conftest.py) runs each test with the pure-Python and the
+    compiled row loop.
+    """
+
+    def factory() -> ExecuteOperation:
+        return ExecuteOperation(
+            b"<bind+execute+sync>",
+            decode_row=impl.decode_row,
+            decoders=[lambda b: int.from_bytes(b, "big", signed=True)],
+            desc=impl.record.RecordDescriptor(["n"]),
+            record_class=impl.record.Record,
+        )
+
+    return factory
 
 
 def rows_reply(*values: int, tag: str | None = None) -> bytes:
@@ -414,21 +425,18 @@ def test_error_with_no_operation_pending_closes_the_core() -> None:
     assert isinstance(core.closed_error, exceptions.AdminShutdownError)
 
 
-def test_decoder_failure_fails_only_its_operation_and_keeps_the_stream_in_step() -> None:
+def test_decoder_failure_fails_only_its_operation_and_keeps_the_stream_in_step(
+    make_execute: ExecuteFactory,
+) -> None:
     core = ready_core()
 
     def broken(_: bytes) -> int:
         raise ValueError("bad bytes")
 
-    failing = ExecuteOperation(
-        b"",
-        decode_row=decode_row,
-        decoders=[broken],
-        desc=RecordDescriptor(["n"]),
-        record_class=Record,
-    )
+    failing = make_execute()
+    failing.decoders = [broken]
     core.submit(failing)
-    following = core.submit(int_execute())
+    following = core.submit(make_execute())
 
     core.receive_data(rows_reply(1, 2) + rows_reply(3))
 
@@ -512,29 +520,29 @@ def test_prepare_of_a_statement_without_result_has_no_fields() -> None:
     assert op.fields is None and op.error is None
 
 
-def test_execute_decodes_rows_into_records() -> None:
+def test_execute_decodes_rows_into_records(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    op = core.submit(int_execute())
+    op = core.submit(make_execute())
 
     core.receive_data(rows_reply(7, 8))
 
     assert values(op) == [7, 8]
-    assert all(type(r) is Record for r in op.rows)
+    assert all(type(r) is op.record_class for r in op.rows)
     assert op.status == "SELECT 2" and op.executed == 1
 
 
-def test_execute_decodes_null_without_calling_the_decoder() -> None:
+def test_execute_decodes_null_without_calling_the_decoder(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    op = core.submit(int_execute())
+    op = core.submit(make_execute())
 
     core.receive_data(BIND_COMPLETE + data_row(None) + command_complete("SELECT 1") + ready())
 
     assert op.rows[0]["n"] is None
 
 
-def test_execute_with_a_row_limit_reports_a_suspended_portal() -> None:
+def test_execute_with_a_row_limit_reports_a_suspended_portal(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    op = core.submit(int_execute())
+    op = core.submit(make_execute())
 
     core.receive_data(BIND_COMPLETE + data_row(int4(1)) + PORTAL_SUSPENDED + ready())
 
@@ -565,9 +573,9 @@ def test_callback_runs_once_when_the_operation_finishes() -> None:
 # ---------------------------------------------------------------- pipelining
 
 
-def test_pipelined_operations_get_their_own_results_in_order() -> None:
+def test_pipelined_operations_get_their_own_results_in_order(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    ops = [core.submit(int_execute()) for _ in range(3)]
+    ops = [core.submit(make_execute()) for _ in range(3)]
 
     core.receive_data(rows_reply(1) + rows_reply(2, 2) + rows_reply(3, 3, 3))
 
@@ -575,9 +583,11 @@ def test_pipelined_operations_get_their_own_results_in_order() -> None:
     assert all(op.done and op.error is None for op in ops)
 
 
-def test_error_in_the_middle_of_a_pipeline_fails_only_that_operation() -> None:
+def test_error_in_the_middle_of_a_pipeline_fails_only_that_operation(
+    make_execute: ExecuteFactory,
+) -> None:
     core = ready_core()
-    first, middle, last = (core.submit(int_execute()) for _ in range(3))
+    first, middle, last = (core.submit(make_execute()) for _ in range(3))
 
     core.receive_data(
         rows_reply(1, 2)
@@ -592,10 +602,10 @@ def test_error_in_the_middle_of_a_pipeline_fails_only_that_operation() -> None:
     assert core.is_idle()
 
 
-def test_operations_finish_as_their_ready_for_query_arrives() -> None:
+def test_operations_finish_as_their_ready_for_query_arrives(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    first = core.submit(int_execute())
-    second = core.submit(int_execute())
+    first = core.submit(make_execute())
+    second = core.submit(make_execute())
 
     core.receive_data(rows_reply(1))
 
@@ -613,11 +623,13 @@ PIPELINE_REPLY = (
 )
 
 
-def run_pipeline(chunks: Iterable[bytes]) -> tuple[list[object], list[str]]:
+def run_pipeline(
+    chunks: Iterable[bytes], make_execute: ExecuteFactory
+) -> tuple[list[object], list[str]]:
     core = ready_core()
     notices: list[str] = []
     core.on_notice = lambda fields: notices.append(fields["M"])
-    ops = [core.submit(int_execute()) for _ in range(3)]
+    ops = [core.submit(make_execute()) for _ in range(3)]
     feed_in_pieces(core, chunks)
     outcome: list[object] = [
         (values(op), type(op.error).__name__, getattr(op.error, "message", None)) for op in ops
@@ -627,24 +639,30 @@ def run_pipeline(chunks: Iterable[bytes]) -> tuple[list[object], list[str]]:
     return outcome, notices
 
 
-def test_a_stream_split_at_every_byte_boundary_gives_the_same_result() -> None:
-    expected = run_pipeline([PIPELINE_REPLY])
+def test_a_stream_split_at_every_byte_boundary_gives_the_same_result(
+    make_execute: ExecuteFactory,
+) -> None:
+    expected = run_pipeline([PIPELINE_REPLY], make_execute)
 
     for cut in range(1, len(PIPELINE_REPLY)):
-        assert run_pipeline([PIPELINE_REPLY[:cut], PIPELINE_REPLY[cut:]]) == expected, cut
+        assert (
+            run_pipeline([PIPELINE_REPLY[:cut], PIPELINE_REPLY[cut:]], make_execute) == expected
+        ), cut
 
 
-def test_a_stream_fed_one_byte_at_a_time_gives_the_same_result() -> None:
-    expected = run_pipeline([PIPELINE_REPLY])
+def test_a_stream_fed_one_byte_at_a_time_gives_the_same_result(
+    make_execute: ExecuteFactory,
+) -> None:
+    expected = run_pipeline([PIPELINE_REPLY], make_execute)
 
     one_by_one = [PIPELINE_REPLY[i : i + 1] for i in range(len(PIPELINE_REPLY))]
 
-    assert run_pipeline(one_by_one) == expected
+    assert run_pipeline(one_by_one, make_execute) == expected
 
 
-def test_an_empty_chunk_changes_nothing() -> None:
+def test_an_empty_chunk_changes_nothing(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    op = core.submit(int_execute())
+    op = core.submit(make_execute())
 
     core.receive_data(b"")
 
@@ -701,9 +719,9 @@ def test_a_closed_core_ignores_input_and_refuses_new_operations() -> None:
 # ---------------------------------------------------------------- end of the connection
 
 
-def test_connection_lost_fails_every_pending_operation() -> None:
+def test_connection_lost_fails_every_pending_operation(make_execute: ExecuteFactory) -> None:
     core = ready_core()
-    ops = [core.submit(int_execute()) for _ in range(3)]
+    ops = [core.submit(make_execute()) for _ in range(3)]
     core.receive_data(rows_reply(1))  # the first one completes normally
     cause = ConnectionResetError("reset by peer")
 
