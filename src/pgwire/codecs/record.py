@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..record import Record, RecordDescriptor, make_record
+from .._impl import Record, RecordDescriptor, make_record
 from ._codec import Codec
 
 __all__ = ["make_composite_codec", "make_record_codec"]

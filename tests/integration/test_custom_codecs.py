@@ -1,0 +1,223 @@
+"""set_type_codec, reset_type_codec and set_builtin_type_codec, with asyncpg's rules."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import pgwire
+from pgwire import exceptions
+
+
+@pytest.fixture
+async def tconn(dsn: str) -> AsyncIterator[Any]:
+    """A connection with a few user-defined types in schema ``cc``."""
+    connection = await pgwire.connect(dsn)
+    await connection.execute(
+        """
+        DROP SCHEMA IF EXISTS cc CASCADE;
+        CREATE SCHEMA cc;
+        CREATE TYPE cc.pair AS (a int4, b text);
+        CREATE DOMAIN cc.posint AS int4 CHECK (VALUE > 0);
+        CREATE TYPE cc.mood AS ENUM ('sad', 'happy');
+        """
+    )
+    try:
+        yield connection
+    finally:
+        await connection.execute("DROP SCHEMA IF EXISTS cc CASCADE")
+        await connection.close()
+
+
+async def test_jsonb_codec_from_the_seed_example(conn: Any) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    assert await conn.fetchval("SELECT $1::jsonb", {"a": [1, 2]}) == {"a": [1, 2]}
+    assert await conn.fetchval("SELECT '{\"b\": null}'::jsonb") == {"b": None}
+
+
+async def test_custom_scalar_codec_applies_to_its_arrays(conn: Any) -> None:
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    assert await conn.fetchval("SELECT $1::json[]", [{"a": 1}, None]) == [{"a": 1}, None]
+
+
+async def test_codec_change_applies_to_statements_prepared_before(conn: Any) -> None:
+    assert await conn.fetchval("SELECT '[1]'::jsonb") == "[1]"
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    assert await conn.fetchval("SELECT '[1]'::jsonb") == [1]
+
+
+async def test_reset_type_codec_restores_the_default(conn: Any) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.reset_type_codec("jsonb", schema="pg_catalog")
+    assert await conn.fetchval("SELECT '[1]'::jsonb") == "[1]"
+    assert await conn.fetchval("SELECT ARRAY['[1]'::jsonb]") == ["[1]"]
+
+
+async def test_binary_format_codec_sees_wire_bytes(conn: Any) -> None:
+    await conn.set_type_codec(
+        "int4",
+        schema="pg_catalog",
+        encoder=lambda v: struct.pack("!i", int(v)),
+        decoder=lambda b: ("int4", struct.unpack("!i", b)[0]),
+        format="binary",
+    )
+    assert await conn.fetchval("SELECT $1::int4", "41") == ("int4", 41)
+
+
+async def test_text_format_codec_sees_server_text(conn: Any) -> None:
+    await conn.set_type_codec(
+        "numeric", schema="pg_catalog", encoder=str, decoder=lambda s: f"<{s}>"
+    )
+    assert await conn.fetchval("SELECT $1::numeric", 1.25) == "<1.25>"
+
+
+@pytest.mark.parametrize(
+    ("typename", "literal", "expected"),
+    [
+        ("interval", "'2 years 3 mons 1 day 1 sec'", (27, 1, 1_000_000)),
+        ("date", "'2000-01-11'", (10,)),
+        ("timestamp", "'2000-01-01 00:00:01'", (1_000_000,)),
+        ("timestamptz", "'2000-01-01 00:00:01+00'", (1_000_000,)),
+        ("time", "'00:00:02'", (2_000_000,)),
+        ("timetz", "'00:00:02+01'", (2_000_000, -3600)),
+    ],
+)
+async def test_tuple_format_gives_asyncpg_layouts(
+    conn: Any, typename: str, literal: str, expected: tuple[int, ...]
+) -> None:
+    await conn.set_type_codec(
+        typename, schema="pg_catalog", encoder=lambda t: t, decoder=lambda t: t, format="tuple"
+    )
+    assert await conn.fetchval(f"SELECT {literal}::{typename}") == expected
+    assert await conn.fetchval(f"SELECT $1::{typename}", expected) == expected
+
+
+async def test_tuple_format_interval_with_converters(conn: Any) -> None:
+    await conn.set_type_codec(
+        "interval",
+        schema="pg_catalog",
+        encoder=lambda td: (0, td.days, td.seconds * 1_000_000),
+        decoder=lambda t: (t[0], timedelta(days=t[1], microseconds=t[2])),
+        format="tuple",
+    )
+    assert await conn.fetchval("SELECT $1::interval", timedelta(days=2, seconds=5)) == (
+        0,
+        timedelta(days=2, seconds=5),
+    )
+
+
+async def test_tuple_format_on_a_type_without_one_is_an_interface_error(conn: Any) -> None:
+    with pytest.raises(exceptions.InterfaceError, match="does not support the 'tuple'"):
+        await conn.set_type_codec(
+            "int4", schema="pg_catalog", encoder=str, decoder=int, format="tuple"
+        )
+
+
+async def test_composite_tuple_codec_sees_attribute_values(tconn: Any) -> None:
+    await tconn.set_type_codec(
+        "pair",
+        schema="cc",
+        encoder=lambda d: (d["a"], d["b"]),
+        decoder=lambda t: {"a": t[0], "b": t[1]},
+        format="tuple",
+    )
+    assert await tconn.fetchval("SELECT $1::cc.pair", {"a": 1, "b": "x"}) == {"a": 1, "b": "x"}
+    assert await tconn.fetchval("SELECT ARRAY[ROW(2, 'y')::cc.pair]") == [{"a": 2, "b": "y"}]
+
+
+async def test_composite_with_non_tuple_format_is_unsupported(tconn: Any) -> None:
+    with pytest.raises(exceptions.UnsupportedClientFeatureError, match="tuple-format"):
+        await tconn.set_type_codec("pair", schema="cc", encoder=str, decoder=str)
+
+
+async def test_array_type_cannot_take_a_custom_codec(tconn: Any) -> None:
+    with pytest.raises(exceptions.InterfaceError, match="neither a scalar type nor a composite"):
+        await tconn.set_type_codec("_int4", schema="pg_catalog", encoder=str, decoder=str)
+
+
+async def test_range_type_cannot_take_a_custom_codec(tconn: Any) -> None:
+    with pytest.raises(exceptions.InterfaceError, match="neither a scalar type nor a composite"):
+        await tconn.set_type_codec("int4range", schema="pg_catalog", encoder=str, decoder=str)
+
+
+async def test_domain_cannot_take_a_custom_codec(tconn: Any) -> None:
+    with pytest.raises(exceptions.UnsupportedClientFeatureError, match="domain"):
+        await tconn.set_type_codec("posint", schema="cc", encoder=str, decoder=str)
+
+
+async def test_unknown_type_name_is_a_value_error(conn: Any) -> None:
+    with pytest.raises(ValueError, match="unknown type: public.nope"):
+        await conn.set_type_codec("nope", encoder=str, decoder=str)
+
+
+async def test_enum_custom_codec_is_used_and_domain_follows_base_codec(tconn: Any) -> None:
+    await tconn.set_type_codec("mood", schema="cc", encoder=str.lower, decoder=str.upper)
+    assert await tconn.fetchval("SELECT $1::cc.mood", "SAD") == "SAD"
+    await tconn.set_type_codec("int4", schema="pg_catalog", encoder=str, decoder=lambda s: -int(s))
+    assert await tconn.fetchval("SELECT 5::cc.posint") == -5
+
+
+async def test_set_builtin_type_codec_aliases_a_builtin_codec(tconn: Any) -> None:
+    await tconn.execute("CREATE DOMAIN cc.mytext AS text")
+    await tconn.execute("CREATE TYPE cc.myint")
+    await tconn.execute(
+        "CREATE FUNCTION cc.myint_in(cstring) RETURNS cc.myint LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'int4in';"
+        "CREATE FUNCTION cc.myint_out(cc.myint) RETURNS cstring LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'int4out';"
+        "CREATE FUNCTION cc.myint_recv(internal) RETURNS cc.myint LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'int4recv';"
+        "CREATE FUNCTION cc.myint_send(cc.myint) RETURNS bytea LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'int4send';"
+        "CREATE TYPE cc.myint (INPUT = cc.myint_in, OUTPUT = cc.myint_out, "
+        "RECEIVE = cc.myint_recv, SEND = cc.myint_send, LIKE = int4)"
+    )
+    assert await tconn.fetchval("SELECT '7'::cc.myint") == "7"
+    await tconn.set_builtin_type_codec("myint", schema="cc", codec_name="int4")
+    assert await tconn.fetchval("SELECT '7'::cc.myint") == 7
+    assert await tconn.fetchval("SELECT $1::cc.myint", 8) == 8
+    await tconn.set_builtin_type_codec("myint", schema="cc", codec_name="int4", format="text")
+    assert await tconn.fetchval("SELECT '7'::cc.myint") == "7"
+
+
+async def test_set_builtin_type_codec_rejects_non_scalar_types(tconn: Any) -> None:
+    with pytest.raises(exceptions.InterfaceError, match="cannot alias non-scalar type"):
+        await tconn.set_builtin_type_codec("pair", schema="cc", codec_name="text")
+
+
+async def test_codecs_are_per_connection(conn: Any, dsn: str) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    other = await pgwire.connect(dsn)
+    try:
+        assert await other.fetchval("SELECT '[1]'::jsonb") == "[1]"
+    finally:
+        await other.close()
+
+
+async def test_custom_codec_survives_reload_schema_state(conn: Any) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.reload_schema_state()
+    assert await conn.fetchval("SELECT ARRAY['[1]'::jsonb]") == [[1]]
+
+
+async def test_decoder_error_surfaces_and_connection_stays_usable(conn: Any) -> None:
+    def boom(_: str) -> Any:
+        raise RuntimeError("decoder failed")
+
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=boom, schema="pg_catalog")
+    with pytest.raises(Exception, match="decoder failed"):
+        await conn.fetchval("SELECT '1'::jsonb")
+    assert await conn.fetchval("SELECT 1") == 1
+
+
+async def test_datetime_types_unaffected_by_other_custom_codecs(conn: Any) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    assert await conn.fetchval("SELECT '2024-01-02'::date") == date(2024, 1, 2)
+    assert await conn.fetchval("SELECT '2024-01-02 03:04'::timestamp") == datetime(
+        2024, 1, 2, 3, 4
+    )
