@@ -1,0 +1,513 @@
+"""Driver comparison harness: pgwire (compiled and pure) against asyncpg, psycopg and pg8000.
+
+Usage::
+
+    python benchmarks/run.py                      # own TempServer, every driver and workload
+    python benchmarks/run.py --dsn postgresql://... --rounds 5 --duration 3 --loop uvloop
+    python benchmarks/run.py --drivers pgwire,asyncpg --workloads select1,series
+
+Every (round, workload, driver) measurement runs in a fresh child process (so
+the compiled and the pure pgwire never share a process, and no driver warms
+another's caches); rounds interleave the drivers so machine noise hits them
+alike. Each child runs its workload for ``--duration`` seconds on one event
+loop and reports operations per second (or rows per second). The table shows
+the median over rounds, its ratio to asyncpg, and the min/max over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+DRIVERS = ("pgwire-compiled", "pgwire-pure", "asyncpg", "psycopg", "pg8000")
+
+SERIES_SQL = (
+    "SELECT i, 'row ' || i, now() + i * interval '1 second', (i / 7.0)::numeric(12, 4),"
+    " i * 1.5::float8 FROM generate_series(1, 1000) AS i"
+)
+ARRAY_SQL = "SELECT ARRAY(SELECT generate_series(1, 100)) FROM generate_series(1, 100)"
+BYTEA_SQL = "SELECT repeat('x', 1048576)::bytea"
+PG_TYPE_SQL = "SELECT * FROM pg_type"
+MEMORY_SQL = (
+    "SELECT i, 'row ' || i, now() + i * interval '1 second', (i / 7.0)::numeric(12, 4),"
+    " i * 1.5::float8 FROM generate_series(1, 1000000) AS i"
+)
+BULK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    title: str
+    unit: str  # "q/s", "rows/s" or "MB"
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("select1", "SELECT 1, 10 connections", "q/s"),
+        Workload("pg_type", "SELECT * FROM pg_type", "q/s"),
+        Workload("series", "generate_series 1000 x 5 cols", "q/s"),
+        Workload("int4_array", "int4[100] x 100 rows", "q/s"),
+        Workload("bytea", "1 MB bytea", "q/s"),
+        Workload("executemany", "executemany 100k rows", "rows/s"),
+        Workload("copy_records", "COPY records 100k rows", "rows/s"),
+        Workload("pool", "100 tasks / pool of 10", "q/s"),
+        Workload("memory", "peak RSS, 1M rows x 5 cols", "MB"),
+    )
+}
+DEFAULT_WORKLOADS = [name for name in WORKLOADS if name != "memory"]
+
+
+class Skip(Exception):
+    """The driver cannot run this workload."""
+
+
+# --- driver adapters (child process side) --------------------------------------------------
+
+
+class Driver:
+    """The few operations the workloads need, for one driver."""
+
+    placeholder = "$"
+
+    async def connect(self, dsn: str) -> Any:
+        raise NotImplementedError
+
+    async def close(self, conn: Any) -> None:
+        await conn.close()
+
+    async def fetch(self, conn: Any, sql: str) -> int:
+        """Run ``sql`` and return the number of rows fetched."""
+        raise NotImplementedError
+
+    async def execute(self, conn: Any, sql: str) -> None:
+        raise NotImplementedError
+
+    async def executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        raise Skip("executemany")
+
+    async def copy_records(self, conn: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        raise Skip("copy_records_to_table")
+
+    async def pool_run(self, dsn: str, tasks: int, size: int, duration: float) -> int:
+        raise Skip("pool")
+
+
+class AsyncpgLike(Driver):
+    """asyncpg, and pgwire through its asyncpg-compatible API."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    async def connect(self, dsn: str) -> Any:
+        return await self.module.connect(dsn)
+
+    async def fetch(self, conn: Any, sql: str) -> int:
+        return len(await conn.fetch(sql))
+
+    async def execute(self, conn: Any, sql: str) -> None:
+        await conn.execute(sql)
+
+    async def executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        await conn.executemany(sql, rows)
+
+    async def copy_records(self, conn: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        if not hasattr(conn, "copy_records_to_table"):
+            raise Skip("copy_records_to_table")
+        await conn.copy_records_to_table(table, records=rows)
+
+    async def pool_run(self, dsn: str, tasks: int, size: int, duration: float) -> int:
+        if not hasattr(self.module, "create_pool"):
+            raise Skip("pool")
+        pool = await self.module.create_pool(dsn, min_size=size, max_size=size)
+        try:
+            return await _run_tasks(tasks, duration, lambda: pool.fetchval("SELECT 1"))
+        finally:
+            await pool.close()
+
+
+class Psycopg(Driver):
+    placeholder = "%s"
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.psycopg = psycopg
+
+    async def connect(self, dsn: str) -> Any:
+        return await self.psycopg.AsyncConnection.connect(dsn, autocommit=True)
+
+    async def fetch(self, conn: Any, sql: str) -> int:
+        cur = await conn.execute(sql, binary=True)
+        return len(await cur.fetchall())
+
+    async def execute(self, conn: Any, sql: str) -> None:
+        await conn.execute(sql)
+
+    async def executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        async with conn.cursor() as cur:
+            await cur.executemany(sql, rows)
+
+    async def copy_records(self, conn: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        async with conn.cursor() as cur:
+            async with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "text", "float8"])
+                for row in rows:
+                    await copy.write_row(row)
+
+    async def pool_run(self, dsn: str, tasks: int, size: int, duration: float) -> int:
+        try:
+            import psycopg_pool
+        except ImportError:
+            raise Skip("psycopg_pool is not installed") from None
+        pool = psycopg_pool.AsyncConnectionPool(dsn, min_size=size, max_size=size, open=False)
+        await pool.open()
+
+        async def one() -> None:
+            async with pool.connection() as conn:
+                await conn.execute("SELECT 1")
+
+        try:
+            return await _run_tasks(tasks, duration, one)
+        finally:
+            await pool.close()
+
+
+class Pg8000(Driver):
+    """pg8000 is synchronous: its calls block the loop, so concurrency is one."""
+
+    placeholder = "%s"
+
+    def __init__(self) -> None:
+        import pg8000.native
+
+        self.native = pg8000.native
+
+    async def connect(self, dsn: str) -> Any:
+        url = urlparse(dsn)
+        return self.native.Connection(
+            user=unquote(url.username or "postgres"),
+            password=unquote(url.password) if url.password else None,
+            host=url.hostname or "localhost",
+            port=url.port or 5432,
+            database=(url.path or "/postgres")[1:] or "postgres",
+        )
+
+    async def close(self, conn: Any) -> None:
+        conn.close()
+
+    async def fetch(self, conn: Any, sql: str) -> int:
+        return len(conn.run(sql))
+
+    async def execute(self, conn: Any, sql: str) -> None:
+        conn.run(sql)
+
+    async def executemany(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        stmt = conn.prepare(
+            sql.replace("%s", ":p0", 1).replace("%s", ":p1", 1).replace("%s", ":p2", 1)
+        )
+        conn.run("BEGIN")
+        for a, b, c in rows:
+            stmt.run(p0=a, p1=b, p2=c)
+        conn.run("COMMIT")
+
+
+def make_driver(name: str) -> Driver:
+    if name.startswith("pgwire"):
+        import pgwire
+        import pgwire._impl
+
+        wanted = "compiled" if name == "pgwire-compiled" else "python"
+        if pgwire._impl.IMPL != wanted:
+            raise Skip(f"pgwire runs the {pgwire._impl.IMPL} implementation here")
+        return AsyncpgLike(pgwire)
+    if name == "asyncpg":
+        import asyncpg
+
+        return AsyncpgLike(asyncpg)
+    if name == "psycopg":
+        return Psycopg()
+    if name == "pg8000":
+        try:
+            return Pg8000()
+        except ImportError:
+            raise Skip("pg8000 is not installed") from None
+    raise Skip(f"unknown driver {name}")
+
+
+# --- workloads (child process side) ----------------------------------------------------------
+
+
+async def _run_tasks(tasks: int, duration: float, op: Callable[[], Awaitable[Any]]) -> int:
+    """Run ``tasks`` concurrent loops of ``op`` for ``duration`` seconds; operations done."""
+    deadline = time.perf_counter() + duration
+    done = 0
+
+    async def loop() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await op()
+            done += 1
+
+    await asyncio.gather(*(loop() for _ in range(tasks)))
+    return done
+
+
+async def _timed(duration: float, op: Callable[[], Awaitable[int]]) -> float:
+    """Repeat ``op`` (returning units done) for at least ``duration`` s; units per second."""
+    await op()  # warm-up: prepares statements, fills caches
+    units = 0
+    start = time.perf_counter()
+    while True:
+        units += await op()
+        elapsed = time.perf_counter() - start
+        if elapsed >= duration:
+            return units / elapsed
+
+
+def _bulk_rows() -> list[tuple[Any, ...]]:
+    return [(i, f"name {i}", i * 0.5) for i in range(BULK_ROWS)]
+
+
+async def run_workload(driver: Driver, workload: str, dsn: str, args: argparse.Namespace) -> float:
+    duration: float = args.duration
+    if workload == "pool":
+        done = await driver.pool_run(dsn, 100, args.concurrency, duration)
+        return done / duration
+    if workload == "select1":
+        conns = [await driver.connect(dsn) for _ in range(args.concurrency)]
+        try:
+            if isinstance(driver, Pg8000):
+                conns = conns[:1]
+            for conn in conns:
+                await driver.fetch(conn, "SELECT 1")
+            start = time.perf_counter()
+            done = await asyncio.gather(
+                *(_run_tasks(1, duration, lambda c=c: driver.fetch(c, "SELECT 1")) for c in conns)
+            )
+            return sum(done) / (time.perf_counter() - start)
+        finally:
+            for conn in conns:
+                await driver.close(conn)
+    conn = await driver.connect(dsn)
+    try:
+        if workload in ("series", "int4_array", "bytea", "pg_type"):
+            sql = {
+                "series": SERIES_SQL,
+                "int4_array": ARRAY_SQL,
+                "bytea": BYTEA_SQL,
+                "pg_type": PG_TYPE_SQL,
+            }[workload]
+
+            async def query() -> int:
+                await driver.fetch(conn, sql)
+                return 1
+
+            return await _timed(duration, query)
+        if workload == "memory":
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            await driver.fetch(conn, MEMORY_SQL)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            return max(peak, before) / 1024.0
+        rows = _bulk_rows()
+        await driver.execute(conn, "CREATE TEMP TABLE bench_rows (a int4, b text, c float8)")
+        p = driver.placeholder
+        if workload == "executemany":
+            sql = f"INSERT INTO bench_rows VALUES ({p}1, {p}2, {p}3)"
+            if p == "%s":
+                sql = "INSERT INTO bench_rows VALUES (%s, %s, %s)"
+
+            async def bulk() -> int:
+                await driver.executemany(conn, sql, rows)
+                return len(rows)
+        elif workload == "copy_records":
+
+            async def bulk() -> int:
+                await driver.copy_records(conn, "bench_rows", rows)
+                return len(rows)
+        else:
+            raise Skip(f"unknown workload {workload}")
+
+        async def truncate_then_bulk() -> int:
+            await driver.execute(conn, "TRUNCATE bench_rows")
+            return await bulk()
+
+        return await _timed(duration, truncate_then_bulk)
+    finally:
+        await driver.close(conn)
+
+
+def child_main(args: argparse.Namespace) -> None:
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.install()
+    try:
+        driver = make_driver(args.child_driver)
+        value = asyncio.run(run_workload(driver, args.child_workload, args.dsn, args))
+        print(json.dumps({"value": value}))
+    except Skip as exc:
+        print(json.dumps({"skip": str(exc)}))
+
+
+# --- parent: rounds, table --------------------------------------------------------------
+
+
+def child_env(driver: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PGWIRE_REQUIRE_COMPILED", None)
+    if driver == "pgwire-compiled":
+        env["PGWIRE_IMPL"] = "compiled"
+    elif driver == "pgwire-pure":
+        env["PGWIRE_IMPL"] = "python"
+    return env
+
+
+def measure(driver: str, workload: str, dsn: str, args: argparse.Namespace) -> float | str:
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child-driver",
+        driver,
+        "--child-workload",
+        workload,
+        "--dsn",
+        dsn,
+        "--duration",
+        str(args.duration),
+        "--concurrency",
+        str(args.concurrency),
+        "--loop",
+        args.loop,
+    ]
+    proc = subprocess.run(
+        cmd, env=child_env(driver), capture_output=True, text=True, timeout=600, check=False
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"error: {tail}"
+    result = json.loads(lines[-1])
+    if "skip" in result:
+        return f"skip: {result['skip']}"
+    return float(result["value"])
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.0f}"
+
+
+def report(
+    results: dict[str, dict[str, list[float | str]]], drivers: list[str], workloads: list[str]
+) -> str:
+    lines = [
+        "| workload | " + " | ".join(drivers) + " |",
+        "|---|" + "---|" * len(drivers),
+    ]
+    ratios: dict[str, list[float]] = {d: [] for d in drivers}
+    for workload in workloads:
+        unit = WORKLOADS[workload].unit
+        base_values = [v for v in results[workload].get("asyncpg", []) if isinstance(v, float)]
+        base = statistics.median(base_values) if base_values else None
+        cells = []
+        for driver in drivers:
+            values = [v for v in results[workload].get(driver, []) if isinstance(v, float)]
+            if not values:
+                notes = [v for v in results[workload].get(driver, []) if isinstance(v, str)]
+                cells.append(notes[0][:40] if notes else "-")
+                continue
+            median = statistics.median(values)
+            cell = f"{fmt(median, unit)} {unit}"
+            if base:
+                ratio = median / base if unit != "MB" else base / median
+                ratios[driver].append(ratio)
+                cell += f" ({ratio:.2f}x)"
+            cell += f" [{fmt(min(values), unit)}..{fmt(max(values), unit)}]"
+            cells.append(cell)
+        lines.append(f"| {WORKLOADS[workload].title} | " + " | ".join(cells) + " |")
+    geo = []
+    for driver in drivers:
+        r = ratios[driver]
+        geo.append(f"{math.exp(sum(map(math.log, r)) / len(r)):.2f}x" if r else "-")
+    lines.append("| geometric mean vs asyncpg | " + " | ".join(geo) + " |")
+    return "\n".join(lines)
+
+
+def parent_main(args: argparse.Namespace) -> None:
+    drivers = [d for d in args.drivers.split(",") if d]
+    workloads = [w for w in args.workloads.split(",") if w]
+    for w in workloads:
+        if w not in WORKLOADS:
+            raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+    server = None
+    dsn = args.dsn
+    if not dsn:
+        from pgwire.testing import TempServer
+
+        server = TempServer()
+        server.start()
+        dsn = server.dsn
+    results: dict[str, dict[str, list[float | str]]] = {w: {} for w in workloads}
+    try:
+        for round_no in range(1, args.rounds + 1):
+            for workload in workloads:
+                for driver in drivers:
+                    value = measure(driver, workload, dsn, args)
+                    results[workload].setdefault(driver, []).append(value)
+                    shown = (
+                        value if isinstance(value, str) else fmt(value, WORKLOADS[workload].unit)
+                    )
+                    print(f"round {round_no} {workload:13} {driver:16} {shown}", file=sys.stderr)
+    finally:
+        if server is not None:
+            server.stop()
+    print(
+        f"\n{args.rounds} rounds x {args.duration:g} s, loop={args.loop}, "
+        f"concurrency={args.concurrency}; median (ratio to asyncpg) [min..max over rounds]\n"
+    )
+    print(report(results, drivers, workloads))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dsn", default=os.environ.get("PGWIRE_BENCH_DSN", ""))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument("--drivers", default=",".join(DRIVERS))
+    parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
+    parser.add_argument("--json", help="also write raw results to this file")
+    parser.add_argument("--child-driver", help=argparse.SUPPRESS)
+    parser.add_argument("--child-workload", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_driver:
+        child_main(args)
+    else:
+        parent_main(args)
+
+
+if __name__ == "__main__":
+    main()
