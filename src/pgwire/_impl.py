@@ -82,7 +82,7 @@ decode_row: Any = _compiled.decode_row if _compiled is not None else _py_rows.de
 
 
 def compiled_twins() -> dict[str, Callable[..., Any]]:
-    """``"module.name"`` (relative to ``pgwire.codecs``) -> compiled twin, when compiled is in use."""
+    """``"module.name"`` (under ``pgwire.codecs``) -> compiled twin; empty for pure Python."""
     if _compiled is None:
         return {}
     twins: dict[str, Callable[..., Any]] = _compiled.TWINS
