@@ -5,6 +5,7 @@ These tests talk to the server with ``psql`` so that they do not depend on the d
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -107,36 +108,45 @@ def test_context_manager_stops_the_server_on_exit() -> None:
     assert not base.exists()
 
 
-def _base_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("pgwire-tempserver-*"))
-
-
 def test_failed_start_quotes_the_server_log() -> None:
     srv = TempServer(settings={"shared_buffers": "not-a-size"})
     with pytest.raises(TempServerError, match='invalid value for parameter "shared_buffers"'):
         srv.start()
 
 
-def test_failed_start_leaves_no_directory_behind() -> None:
-    before = _base_dirs()
+@pytest.fixture
+def private_tempdir() -> Iterator[Path]:
+    """An empty directory the server's OS user can enter (pytest's tmp_path is private)."""
+    with tempfile.TemporaryDirectory(prefix="pgwire-test-") as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+def test_base_directory_is_created_in_the_given_tempdir(private_tempdir: Path) -> None:
+    with TempServer(tempdir=private_tempdir) as srv:
+        assert srv.base_dir.parent == private_tempdir
+
+
+def test_failed_start_leaves_no_directory_behind(private_tempdir: Path) -> None:
+    srv = TempServer(settings={"shared_buffers": "not-a-size"}, tempdir=private_tempdir)
     with pytest.raises(TempServerError):
-        TempServer(settings={"shared_buffers": "not-a-size"}).start()
-    assert _base_dirs() <= before
+        srv.start()
+    assert list(private_tempdir.iterdir()) == []
 
 
 _START_AND_REPORT = """
 import sys
 from pgwire.testing import TempServer
-srv = TempServer().start()
+srv = TempServer(tempdir=sys.argv[2]).start()
 print(srv.base_dir, flush=True)
 if sys.argv[1] == "hang":
     sys.stdin.read()
 """
 
 
-def _spawn_owner(mode: str) -> tuple[subprocess.Popen[str], Path]:
+def _spawn_owner(mode: str, tempdir: Path) -> tuple[subprocess.Popen[str], Path]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", _START_AND_REPORT, mode],
+        [sys.executable, "-c", _START_AND_REPORT, mode, str(tempdir)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -145,19 +155,19 @@ def _spawn_owner(mode: str) -> tuple[subprocess.Popen[str], Path]:
     return proc, Path(proc.stdout.readline().strip())
 
 
-def test_server_left_running_at_interpreter_exit_is_removed() -> None:
-    proc, base = _spawn_owner("exit")
+def test_server_left_running_at_interpreter_exit_is_removed(private_tempdir: Path) -> None:
+    proc, base = _spawn_owner("exit", private_tempdir)
     assert proc.wait(timeout=60) == 0
     assert not base.exists()
 
 
-def test_server_of_a_killed_owner_is_swept_by_the_next_start() -> None:
-    proc, base = _spawn_owner("hang")
+def test_server_of_a_killed_owner_is_swept_by_the_next_start(private_tempdir: Path) -> None:
+    proc, base = _spawn_owner("hang", private_tempdir)
     postmaster = int((base / "data" / "postmaster.pid").read_text().split()[0])
     proc.kill()
     proc.wait(timeout=60)
     assert base.exists()
-    with TempServer():
+    with TempServer(tempdir=private_tempdir):
         pass
     assert not base.exists()
     assert not Path(f"/proc/{postmaster}").exists()

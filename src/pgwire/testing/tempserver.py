@@ -67,7 +67,9 @@ class TempServer:
     the superuser's password is stored in that form (``password_encryption``), so the
     client really has to perform that exchange. ``password`` defaults to a random one.
     ``settings`` are extra ``postgresql.conf`` parameters (they win over the defaults);
-    ``hba_lines`` replaces the generated ``pg_hba.conf`` entirely.
+    ``hba_lines`` replaces the generated ``pg_hba.conf`` entirely. ``tempdir`` is where the
+    base directory is created (default: the system temp dir); the server's OS user must be
+    able to enter it.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class TempServer:
         settings: Mapping[str, str | int] | None = None,
         hba_lines: Sequence[str] | None = None,
         bindir: str | os.PathLike[str] | None = None,
+        tempdir: str | os.PathLike[str] | None = None,
     ) -> None:
         if auth not in AUTH_METHODS:
             raise ValueError(f"auth must be one of {AUTH_METHODS}, not {auth!r}")
@@ -90,6 +93,7 @@ class TempServer:
         self._settings = {key: str(value) for key, value in (settings or {}).items()}
         self._hba_lines = list(hba_lines) if hba_lines is not None else None
         self._bindir = Path(bindir) if bindir is not None else None
+        self._tempdir = Path(tempdir) if tempdir is not None else Path(tempfile.gettempdir())
         self._base: Path | None = None
         self._port: int | None = None
         self._running = False
@@ -294,10 +298,10 @@ class TempServer:
     # -- internals --------------------------------------------------------------------------
 
     def _create_cluster(self) -> None:
-        cleanup.sweep_stale()
+        cleanup.sweep_stale(self._tempdir)
         self._os_user = server_os_user()
         bindir = self.bindir
-        base = Path(tempfile.mkdtemp(prefix=cleanup.BASE_PREFIX))
+        base = Path(tempfile.mkdtemp(prefix=cleanup.BASE_PREFIX, dir=self._tempdir))
         self._base = base
         cleanup.register(id(self), self._emergency_stop)
         (base / cleanup.OWNER_FILE).write_text(str(os.getpid()))
