@@ -3,21 +3,51 @@
 ``import pgwire as asyncpg`` is meant to work: the top-level names mirror
 asyncpg's (``connect``, ``create_pool``, ``Pool``, ``Record``,
 ``Connection``, every exception class, and the value types).
+
+The asyncio layer is imported on first use of one of its names, so that
+``import pgwire.protocol`` (the sans-I/O core) loads no I/O module.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import exceptions
-from .connection import Connection, connect
-from .exceptions import *  # noqa: F403
-from .pool import Pool, create_pool
-from .prepared import PreparedStatement
 from ._impl import Record
-from .transaction import Transaction
+from .exceptions import *  # noqa: F403
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all
 
+if TYPE_CHECKING:
+    from .connection import Connection, connect
+    from .pool import Pool, create_pool
+    from .prepared import PreparedStatement
+    from .querylog import LoggedQuery, LoggingQueryLogger
+    from .transaction import Transaction
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "connect": "connection",
+    "Connection": "connection",
+    "create_pool": "pool",
+    "Pool": "pool",
+    "PreparedStatement": "prepared",
+    "Transaction": "transaction",
+    "LoggedQuery": "querylog",
+    "LoggingQueryLogger": "querylog",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pgwire' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = (
     "connect",
@@ -27,6 +57,8 @@ __all__ = (
     "Connection",
     "PreparedStatement",
     "Transaction",
+    "LoggedQuery",
+    "LoggingQueryLogger",
     *exceptions.__all__,
     *_types_all,
 )

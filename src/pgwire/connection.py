@@ -26,19 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import inspect
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from . import _impl, exceptions
+from ._impl import Record
 from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
-from .typeinfo import TypeMethods
+from .gate import Gate
 from .protocol import messages
 from .protocol.core import (
     CloseOperation,
@@ -48,9 +50,10 @@ from .protocol.core import (
     ProtocolCore,
     SimpleQueryOperation,
 )
-from ._impl import Record
+from .querylog import LoggedQuery
 from .serverversion import split_server_version_string
 from .statement import StatementState
+from .typeinfo import TypeMethods
 from .types import ServerVersion
 
 __all__ = ["Connection", "ConnectionSettings", "connect"]
@@ -64,6 +67,11 @@ _T = TypeVar("_T")
 CANCEL_GRACE = 5.0
 #: How long ``close()`` waits for the server to close the socket after Terminate.
 CLOSE_GRACE = 5.0
+#: For how long after a CancelRequest an operation failing with "canceling statement
+#: due to user request" that was not its target is taken as hit by it, and sent again.
+STRAY_CANCEL_WINDOW = 10.0
+#: How often one operation is sent again after stray cancellations.
+MAX_STRAY_RETRIES = 10
 
 
 class _WireProtocol(asyncio.Protocol):
@@ -175,7 +183,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._addr = addr
         self._params = params
         self._config = config
-        self._lock = asyncio.Lock()
+        self._gate = Gate()
+        self._flush_scheduled = False
+        self._stray_cancel_until = 0.0
+        self._query_loggers: list[Callable[..., Any]] = []
         self._closed = False
         self._aborted_error: BaseException | None = None
         self._codecs = CodecRegistry(parent=BUILTIN)
@@ -187,6 +198,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._stmt_max_size: int = config["max_cacheable_statement_size"]
         self._stmt_counter = 0
         self._stmts_to_close: list[str] = []
+        self._preparing: dict[str, asyncio.Future[StatementState]] = {}
         self._top_xact: Any = None
         self._settings = ConnectionSettings(self._core.parameters)
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
@@ -238,10 +250,12 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         """
         self._check_open()
         if not args:
-            async with self._operation(timeout) as ctx:
+            if not isinstance(query, str):
+                raise exceptions.InterfaceError(f"query must be a str, got {type(query).__name__}")
+            async with self._operation(timeout, query=query, args=args) as ctx:
                 op = await ctx.run(SimpleQueryOperation(query))
                 return op.status
-        async with self._operation(timeout) as ctx:
+        async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, keep_rows=False)
             return op.status
 
@@ -273,7 +287,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> list[Record]:
         """Run ``query`` and return all result rows as records."""
         self._check_open()
-        async with self._operation(timeout) as ctx:
+        async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, record_class=record_class)
             return op.rows
 
@@ -286,7 +300,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Record | None:
         """Run ``query`` and return its first row, or ``None`` when there is none."""
         self._check_open()
-        async with self._operation(timeout) as ctx:
+        async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1, record_class=record_class)
             return op.rows[0] if op.rows else None
 
@@ -295,7 +309,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Any:
         """Run ``query`` and return ``column`` of its first row (``None`` without rows)."""
         self._check_open()
-        async with self._operation(timeout) as ctx:
+        async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1)
             if not op.rows:
                 return None
@@ -331,7 +345,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         query = self.get_reset_query()
         if self.is_in_transaction():
             query = "ROLLBACK;\n" + query
-        self._top_xact = None
+        if self._top_xact is not None:
+            self._gate.release_ownership(self._top_xact)
+            self._top_xact = None
         await self.execute(query, timeout=timeout)
 
     async def reload_schema_state(self) -> None:
@@ -348,7 +364,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             raise exceptions.InterfaceError("listener callback must be callable")
         callbacks = self._listeners.get(channel)
         if callbacks is None:
-            await self.execute(f"LISTEN {quote_ident(channel)}")
+            await self._execute_exclusive(f"LISTEN {quote_ident(channel)}")
             callbacks = self._listeners.setdefault(channel, [])
         callbacks.append(callback)
 
@@ -365,7 +381,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             return
         if not callbacks:
             del self._listeners[channel]
-            await self.execute(f"UNLISTEN {quote_ident(channel)}")
+            await self._execute_exclusive(f"UNLISTEN {quote_ident(channel)}")
 
     def add_log_listener(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(connection, message)`` for every NOTICE/WARNING the server sends."""
@@ -390,6 +406,48 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             self._termination_listeners.remove(callback)
         except ValueError:
             pass
+
+    def add_query_logger(self, callback: Callable[[LoggedQuery], Any]) -> None:
+        """Call ``callback(LoggedQuery)`` after every query this connection runs."""
+        if not callable(callback):
+            raise exceptions.InterfaceError("query logger callback must be callable")
+        self._query_loggers.append(callback)
+
+    def remove_query_logger(self, callback: Callable[[LoggedQuery], Any]) -> None:
+        try:
+            self._query_loggers.remove(callback)
+        except ValueError:
+            pass
+
+    @contextlib.contextmanager
+    def query_logger(self, callback: Callable[[LoggedQuery], Any]) -> Iterator[None]:
+        """Log queries with ``callback`` for the duration of a ``with`` block."""
+        self.add_query_logger(callback)
+        try:
+            yield
+        finally:
+            self.remove_query_logger(callback)
+
+    def _log_query(
+        self,
+        query: str,
+        args: Any,
+        deadline: float | None,
+        started: float,
+        exc: BaseException | None,
+    ) -> None:
+        timeout = None if deadline is None else max(deadline - self._loop.time(), 0.0)
+        record = LoggedQuery(
+            query=query,
+            args=args,
+            timeout=timeout,
+            elapsed=time.monotonic() - started,
+            exception=exc,
+            conn_addr=self._addr,
+            conn_params=self._params,
+        )
+        for cb in list(self._query_loggers):
+            self._call_listener(cb, record)
 
     def _on_notification(self, pid: int, channel: str, payload: str) -> None:
         for cb in list(self._listeners.get(channel, ())):
@@ -416,6 +474,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _on_connection_lost(self) -> None:
         self._closed = True
+        if self._top_xact is not None:
+            self._gate.release_ownership(self._top_xact)
         self._stmt_cache.clear()
         for cb in self._termination_listeners:
             self._call_listener(cb, self)
@@ -461,6 +521,12 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     # ------------------------------------------------------------ internals
 
+    async def _execute_exclusive(self, query: str, timeout: float | None = None) -> str:
+        """Run a simple query once every other operation has left the wire."""
+        async with self._operation(timeout, exclusive=True, query=query, args=()) as ctx:
+            op = await ctx.run(SimpleQueryOperation(query))
+            return op.status
+
     def _check_open(self) -> None:
         if self.is_closed():
             raise exceptions.InterfaceError("connection is closed")
@@ -469,14 +535,32 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if record_class is not None:
             _check_record_class(record_class)
 
-    def _operation(self, timeout: float | None) -> _OperationContext:
+    def _operation(
+        self,
+        timeout: float | None,
+        *,
+        exclusive: bool = False,
+        query: str | None = None,
+        args: Any = None,
+    ) -> _OperationContext:
+        """Admission and deadline for one public call; ``query``/``args`` feed query loggers."""
         if timeout is None:
             timeout = self._command_timeout
         elif not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
             raise exceptions.InterfaceError(
                 f"invalid timeout value: expected non-negative float (got {timeout!r})"
             )
-        return _OperationContext(self, timeout)
+        return _OperationContext(self, timeout, exclusive, query, args)
+
+    def _schedule_flush(self) -> None:
+        """Write pending messages at the end of this loop iteration, in one write."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self._protocol.flush()
 
     async def _bind_execute(
         self,
@@ -496,7 +580,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         retried = False
         while True:
             st = state or await self._prepare_state(ctx, query)
-            payload = st.bind_execute(args, max_rows) + messages.SYNC
+            payload = st.bind_execute(args, max_rows)
+            if st.transient:
+                payload += messages.close_statement(st.name)
+            payload += messages.SYNC
             op = ExecuteOperation(
                 payload,
                 decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
@@ -505,8 +592,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 record_class=cls,
             )
             try:
-                await ctx.run(op)
+                op = await ctx.run(op)
             except exceptions.PostgresError as exc:
+                if st.transient:
+                    self._stmts_to_close.append(st.name)
                 if state is None and not retried and self._is_stale_statement(exc, st):
                     retried = True
                     continue
@@ -528,13 +617,19 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if record_class is not None:
             _check_record_class(record_class)
         cls = record_class or self._record_class
-        async with self._operation(timeout) as ctx:
+        if not isinstance(args, (list, tuple)):
+            args = list(args)
+        async with self._operation(timeout, query=query, args=args) as ctx:
             retried = False
             while True:
                 st = state or await self._prepare_state(ctx, query)
-                parts = [st.bind_execute(a) for a in args]
+                parts = _bind_many(st, args)
                 if not parts:
+                    if st.transient:
+                        self._stmts_to_close.append(st.name)
                     return [] if keep_rows else None
+                if st.transient:
+                    parts.append(messages.close_statement(st.name))
                 parts.append(messages.SYNC)
                 op = ExecuteOperation(
                     b"".join(parts),
@@ -544,11 +639,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                     record_class=cls,
                 )
                 try:
-                    await ctx.run(op)
+                    op = await ctx.run(op)
                 except exceptions.PostgresError as exc:
                     if state is None and not retried and self._is_stale_statement(exc, st):
                         retried = True
-                        args = [a for a in args]  # iterable may be single-use
                         continue
                     raise
                 st.status = op.status
@@ -561,20 +655,15 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         attempt left nothing behind. Inside one the failure is reported as
         :class:`InvalidCachedStatementError`.
         """
-        stale = (
-            exc.sqlstate == "0A000" and "cached plan must not change result type" in str(exc)
-        ) or exc.sqlstate == "26000"
+        stale = isinstance(exc, exceptions.InvalidCachedStatementError) or (
+            exc.sqlstate == "26000"
+        )
         if not stale:
             return False
         self._forget_statement(st)
-        if self.is_in_transaction():
-            if exc.sqlstate == "0A000":
-                raise exceptions.InvalidCachedStatementError(
-                    f"cached statement plan is invalid due to a database schema or "
-                    f"configuration change ({exc.message})"
-                ) from exc
-            return False
-        return True
+        # Inside a transaction block the failed attempt aborted the transaction;
+        # the error (an InvalidCachedStatementError) goes to the caller.
+        return not self.is_in_transaction()
 
     def _forget_statement(self, st: StatementState) -> None:
         cached = self._stmt_cache.get(st.query)
@@ -598,7 +687,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             and self._stmt_cache_size > 0
             and (self._stmt_max_size <= 0 or len(query) <= self._stmt_max_size)
         )
-        if cacheable:
+        while cacheable:
             st = self._stmt_cache.get(query)
             if st is not None:
                 if self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime:
@@ -607,25 +696,51 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 else:
                     self._stmt_cache.move_to_end(query)
                     return st
+            pending = self._preparing.get(query)
+            if pending is None:
+                break
+            # Another task is preparing the same query right now: share its result.
+            try:
+                return await ctx.wait(pending)
+            except asyncio.TimeoutError:
+                raise
+            except Exception:
+                continue  # it failed for that task: look again, maybe prepare afresh
         if name is None:
-            if cacheable or not use_cache:
-                self._stmt_counter += 1
-                name = f"__pgwire_stmt_{self._stmt_counter}__"
-            else:
-                name = ""
+            # Always a named statement: an unnamed one could be replaced by a
+            # concurrent task's Parse between this Parse and the Bind that uses it.
+            self._stmt_counter += 1
+            name = f"__pgwire_stmt_{self._stmt_counter}__"
         self._close_unused_statements()
-        op = await ctx.run(PrepareOperation(name, query))
-        codecs = self._codecs
-        unknown = {oid for oid in op.param_oids if codecs.get(oid) is None}
-        unknown.update(f.type_oid for f in op.fields or () if codecs.get(f.type_oid) is None)
-        if unknown:
-            await self._introspect_types(ctx, unknown)
-        st = StatementState(name, query, op.param_oids, op.fields, codecs)
+        waiter: asyncio.Future[StatementState] | None = None
         if cacheable:
+            waiter = self._loop.create_future()
+            self._preparing[query] = waiter
+        try:
+            op = await ctx.run(PrepareOperation(name, query))
+            codecs = self._codecs
+            unknown = {oid for oid in op.param_oids if codecs.get(oid) is None}
+            unknown.update(f.type_oid for f in op.fields or () if codecs.get(f.type_oid) is None)
+            if unknown:
+                await self._introspect_types(ctx, unknown)
+            st = StatementState(name, query, op.param_oids, op.fields, codecs)
+        except BaseException as exc:
+            if waiter is not None:
+                if self._preparing.get(query) is waiter:
+                    del self._preparing[query]
+                waiter.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
+                waiter.exception()  # mark retrieved: sharing tasks may not exist
+            raise
+        if waiter is not None:
+            if self._preparing.get(query) is waiter:
+                del self._preparing[query]
+            waiter.set_result(st)
             self._stmt_cache[query] = st
             while len(self._stmt_cache) > self._stmt_cache_size:
                 _, old = self._stmt_cache.popitem(last=False)
                 self._stmts_to_close.append(old.name)
+        elif use_cache:
+            st.transient = True
         return st
 
     def _close_unused_statements(self) -> None:
@@ -634,8 +749,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             return
         names, self._stmts_to_close = self._stmts_to_close, []
         payload = b"".join(messages.close_statement(n) for n in names)
-        self._core.submit(CloseOperation(payload))
-        self._protocol.flush()
+        op = CloseOperation(payload)
+        op.callback = self._after_operation
+        self._core.submit(op)
+        self._schedule_flush()
 
     def _drop_statement_cache(self) -> None:
         for st in self._stmt_cache.values():
@@ -645,6 +762,72 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     def _statement_released(self, name: str) -> None:
         if not self.is_closed():
             self._stmts_to_close.append(name)
+
+    async def _cancel_operation(
+        self, op: Operation, fut: asyncio.Future[None], *, wait: bool
+    ) -> None:
+        """Stop ``op`` on the server.
+
+        A CancelRequest interrupts whatever the backend is running, so it is
+        sent only while ``op`` is at the head of the queue; an operation
+        still queued behind others is marked and cancelled when it reaches
+        the head (see :meth:`_after_operation`). With ``wait`` and the
+        request sent, waits (bounded) for the operation to end and aborts
+        the connection when the server does not answer.
+        """
+        if op.done:
+            return
+        if self._core.head is not op:
+            op.cancel_state = Operation.CANCEL_WANTED
+            return
+        op.cancel_state = Operation.CANCEL_SENT
+        if not wait:
+            await self._cancel_on_server()
+            return
+        await self._cancel_on_server()
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
+        except asyncio.TimeoutError:
+            self._abort(
+                exceptions.ConnectionDoesNotExistError(
+                    "the server did not answer a cancelled query in time; connection aborted"
+                )
+            )
+
+    def _after_operation(self, op: Operation) -> None:
+        """Bookkeeping after every ReadyForQuery: stray and deferred cancels.
+
+        A CancelRequest interrupts whatever the backend runs when the signal
+        lands, which may be a later operation than the one it was meant for;
+        the server may even deliver it twice (to the backend and to its
+        process group), interrupting two operations. So an operation that
+        fails with "canceling statement due to user request" without having
+        been targeted, shortly after this connection sent a CancelRequest,
+        was hit by it.
+        """
+        if (
+            op.cancel_state == Operation.CANCEL_NONE
+            and self._loop.time() <= self._stray_cancel_until
+            and _is_user_cancel(op.error)
+        ):
+            op.hit_by_stray_cancel = True
+        head = self._core.head
+        if head is not None and head.cancel_state == Operation.CANCEL_WANTED:
+            head.cancel_state = Operation.CANCEL_SENT
+            self._spawn(self._cancel_on_server())
+
+    def _hit_by_stray_cancel(self, op: Operation) -> bool:
+        """True when ``op`` failed only because of a CancelRequest meant for another one.
+
+        Such an operation ran in its own implicit transaction, which the
+        cancellation rolled back, so sending it again is safe.
+        """
+        return op.hit_by_stray_cancel and op.tx_status == "I"
+
+    def _spawn(self, coro: Any) -> None:
+        task = self._loop.create_task(coro)
+        _background_tasks.add(task)
+        task.add_done_callback(_background_tasks.discard)
 
     async def _cancel_on_server(self) -> None:
         """Send a CancelRequest for this session on a side connection (bounded)."""
@@ -659,6 +842,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(addr[0], addr[1]), CANCEL_GRACE
                 )
+            self._stray_cancel_until = self._loop.time() + STRAY_CANCEL_WINDOW
             try:
                 writer.write(messages.cancel_request(pid, secret))
                 await writer.drain()
@@ -673,6 +857,29 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._aborted_error = exc
         self._closed = True
         self._transport.abort()
+
+
+def _is_user_cancel(error: BaseException | None) -> bool:
+    return isinstance(error, exceptions.QueryCanceledError) and "user request" in (
+        error.message or ""
+    )
+
+
+def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]:
+    parts = []
+    for index, row in enumerate(args):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise exceptions.DataError(
+                f"invalid input in executemany() argument sequence element #{index}: "
+                f"expected a sequence, got {type(row).__name__}"
+            )
+        try:
+            parts.append(st.bind_execute(row))
+        except (exceptions.DataError, exceptions.InterfaceError) as exc:
+            raise type(exc)(
+                f"{exc.args[0]} (in element #{index} of executemany() sequence)"
+            ) from exc
+    return parts
 
 
 def exc_name_is_ours(name: str) -> bool:
@@ -701,97 +908,128 @@ def quote_ident(name: str) -> str:
 
 
 class _OperationContext:
-    """Holds the connection's operation lock and a deadline for one public call."""
+    """Admission to the wire and a deadline for one public call (see :mod:`pgwire.gate`).
 
-    __slots__ = ("conn", "timeout", "deadline", "_handed_off")
+    Operations run through :meth:`run` one after another. An operation that
+    is still on the wire when the call ends (its caller timed out or was
+    cancelled) keeps the admission until its ReadyForQuery arrives, so an
+    exclusive operation never starts while it is in flight.
+    """
 
-    def __init__(self, conn: Connection, timeout: float | None) -> None:
+    __slots__ = ("conn", "deadline", "exclusive", "_current", "query", "args", "_started")
+
+    def __init__(
+        self,
+        conn: Connection,
+        timeout: float | None,
+        exclusive: bool,
+        query: str | None,
+        args: Any,
+    ) -> None:
         self.conn = conn
-        self.timeout = timeout
         self.deadline = None if timeout is None else conn._loop.time() + timeout
-        self._handed_off = False
+        self.exclusive = exclusive
+        self._current: Operation | None = None
+        self.query = query
+        self.args = args
+        self._started = 0.0
 
     async def __aenter__(self) -> _OperationContext:
-        lock = self.conn._lock
+        conn = self.conn
+        self._started = time.monotonic()
+        enter = conn._gate.enter(self.exclusive)
         if self.deadline is None:
-            await lock.acquire()
+            await enter
         else:
             try:
-                await asyncio.wait_for(
-                    lock.acquire(), max(self.deadline - self.conn._loop.time(), 0)
-                )
+                await asyncio.wait_for(enter, max(self.deadline - conn._loop.time(), 0))
             except asyncio.TimeoutError:
                 raise asyncio.TimeoutError() from None
-        if self.conn.is_closed():
-            lock.release()
+        if conn.is_closed():
+            conn._gate.leave(self.exclusive)
             raise exceptions.InterfaceError("connection is closed")
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
-        if not self._handed_off:
-            self.conn._lock.release()
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        conn = self.conn
+        op = self._current
+        if op is not None and not op.done:
+            op.callback = self._leave_when_done
+        else:
+            conn._gate.leave(self.exclusive)
+        if conn._query_loggers and self.query is not None:
+            conn._log_query(self.query, self.args, self.deadline, self._started, exc)
+
+    async def wait(self, fut: asyncio.Future[_T]) -> _T:
+        """Wait for ``fut`` (not cancelling it) within this call's deadline."""
+        if self.deadline is None:
+            return await asyncio.shield(fut)
+        remaining = self.deadline - self.conn._loop.time()
+        if remaining <= 0:
+            raise asyncio.TimeoutError()
+        return await asyncio.wait_for(asyncio.shield(fut), remaining)
+
+    def _leave_when_done(self, op: Operation) -> None:
+        self.conn._after_operation(op)
+        self.conn._gate.leave(self.exclusive)
 
     async def run(self, op: _OpT) -> _OpT:
-        """Submit ``op``, wait for its ReadyForQuery, raise its error if it failed."""
+        """Submit ``op``, wait for its ReadyForQuery, raise its error if it failed.
+
+        An operation that failed only because a CancelRequest meant for an
+        earlier operation reached the server late is sent again, once.
+        """
         conn = self.conn
-        core = conn._core
         loop = conn._loop
-        fut: asyncio.Future[None] = loop.create_future()
-        op.callback = lambda _op: fut.done() or fut.set_result(None)
-        try:
-            core.submit(op)
-        except exceptions.ConnectionDoesNotExistError:
-            conn._closed = True
-            raise
-        conn._protocol.flush()
-        if not op.done:
+        retries = 0
+        while True:
+            fut: asyncio.Future[None] = loop.create_future()
+            op.callback = _resolver(conn, fut)
             try:
-                if self.deadline is None:
-                    await asyncio.shield(fut)
-                else:
-                    remaining = self.deadline - loop.time()
-                    if remaining <= 0:
-                        raise asyncio.TimeoutError()
-                    await asyncio.wait_for(asyncio.shield(fut), remaining)
-            except asyncio.TimeoutError:
-                await self._cancel_and_wait(op, fut)
-                raise asyncio.TimeoutError() from None
-            except asyncio.CancelledError:
-                if not op.done:
-                    self._handed_off = True
-                    task = loop.create_task(self._drain_after_cancel(op, fut))
-                    _background_tasks.add(task)
-                    task.add_done_callback(_background_tasks.discard)
+                conn._core.submit(op)
+            except exceptions.ConnectionDoesNotExistError:
+                conn._closed = True
                 raise
-        if op.error is not None:
+            self._current = op
+            conn._schedule_flush()
+            if not op.done:
+                try:
+                    if self.deadline is None:
+                        await asyncio.shield(fut)
+                    else:
+                        remaining = self.deadline - loop.time()
+                        if remaining <= 0:
+                            raise asyncio.TimeoutError()
+                        await asyncio.wait_for(asyncio.shield(fut), remaining)
+                except asyncio.TimeoutError:
+                    await conn._cancel_operation(op, fut, wait=True)
+                    raise asyncio.TimeoutError() from None
+                except asyncio.CancelledError:
+                    if not op.done:
+                        conn._spawn(conn._cancel_operation(op, fut, wait=False))
+                    raise
+            if op.error is None:
+                return op
+            if retries < MAX_STRAY_RETRIES and conn._hit_by_stray_cancel(op):
+                retries += 1
+                op = op.retry()  # type: ignore[assignment]
+                continue
             raise op.error
-        return op
 
-    async def _cancel_and_wait(self, op: Operation, fut: asyncio.Future[None]) -> None:
-        """Cancel ``op`` on the server and wait for it to end; abort when it does not."""
-        conn = self.conn
-        if op.done:
-            return
-        await conn._cancel_on_server()
-        try:
-            await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
-        except asyncio.TimeoutError:
-            conn._abort(
-                exceptions.ConnectionDoesNotExistError(
-                    "the server did not answer a cancelled query in time; connection aborted"
-                )
-            )
 
-    async def _drain_after_cancel(self, op: Operation, fut: asyncio.Future[None]) -> None:
-        try:
-            await self._cancel_and_wait(op, fut)
-        finally:
-            self.conn._lock.release()
+def _resolver(conn: Connection, fut: asyncio.Future[None]) -> Callable[[Operation], None]:
+    def resolve(op: Operation) -> None:
+        if not fut.done():
+            fut.set_result(None)
+        conn._after_operation(op)
+
+    return resolve
 
 
 _OpT = TypeVar("_OpT", bound=Operation)
-_background_tasks: set[asyncio.Task[None]] = set()
-
+_background_tasks: set[asyncio.Task[Any]] = set()
 
 
 async def connect(
@@ -959,4 +1197,3 @@ async def _connect_addr(
 # Imported late: these modules refer back to Connection.
 from .prepared import PreparedStatement  # noqa: E402
 from .transaction import Transaction  # noqa: E402
-

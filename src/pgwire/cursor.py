@@ -117,7 +117,7 @@ class _Portal:
                 desc=st.desc,
                 record_class=self.record_class,
             )
-            await ctx.run(op)
+            op = await ctx.run(op)
             self.bound = True
             if n and op.exhausted:
                 self.exhausted = True

@@ -63,7 +63,7 @@ class PreparedStatement:
 
     async def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
         conn = self._check()
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, query=self._state.query, args=args) as ctx:
             op = await conn._bind_execute(
                 ctx, self._state.query, args, record_class=self._record_class, state=self._state
             )
@@ -71,7 +71,7 @@ class PreparedStatement:
 
     async def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
         conn = self._check()
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, query=self._state.query, args=args) as ctx:
             op = await conn._bind_execute(
                 ctx,
                 self._state.query,

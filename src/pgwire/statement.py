@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import exceptions
+from ._impl import RecordDescriptor
 from .codecs.oids import BUILTIN_TYPES
 from .codecs.registry import Codec, CodecRegistry, text_fallback_codec
 from .protocol import messages
 from .protocol.messages import FieldDescription
-from ._impl import RecordDescriptor
 from .types import Attribute, Type
 
 __all__ = ["StatementState"]
@@ -70,6 +70,7 @@ class StatementState:
         "closed",
         "registry",
         "status",
+        "transient",
         "__weakref__",
     )
 
@@ -96,6 +97,8 @@ class StatementState:
         self.created = time.monotonic()
         self.closed = False
         self.status = ""
+        #: Closed right after its one execution (not kept in the statement cache).
+        self.transient = False
 
     @property
     def has_rows(self) -> bool:

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import exceptions
+from .gate import current_transactions
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -95,12 +96,17 @@ class Transaction:
             raise exceptions.InterfaceError("cannot start; the transaction is already started")
         conn = self._conn
         top = conn._top_xact
-        if top is None:
+        if top is None or top not in current_transactions.get():
+            # Not inside this connection's open block: a new top-level transaction,
+            # which waits while another task's transaction owns the connection.
+            await conn._gate.take_ownership(self)
             if conn.is_in_transaction():
+                conn._gate.release_ownership(self)
                 raise exceptions.InterfaceError(
                     "cannot use Connection.transaction() in a manually started transaction"
                 )
             conn._top_xact = self
+            current_transactions.set((*current_transactions.get(), self))
         else:
             if self._isolation is not None and self._isolation != top._isolation:
                 raise exceptions.InterfaceError(
@@ -126,10 +132,20 @@ class Transaction:
             await conn.execute(query)
         except BaseException:
             self._state = TransactionState.FAILED
-            if not self._nested and conn._top_xact is self:
-                conn._top_xact = None
+            if not self._nested:
+                self._end_ownership()
             raise
         self._state = TransactionState.STARTED
+
+    def _end_ownership(self) -> None:
+        """The outermost block is over: let other tasks use the connection again."""
+        conn = self._conn
+        if conn._top_xact is self:
+            conn._top_xact = None
+        conn._gate.release_ownership(self)
+        current = current_transactions.get()
+        if self in current:
+            current_transactions.set(tuple(t for t in current if t is not self))
 
     async def commit(self) -> None:
         """Commit (or release the savepoint)."""
@@ -160,8 +176,8 @@ class Transaction:
             self._state = TransactionState.FAILED
             raise
         finally:
-            if not self._nested and conn._top_xact is self:
-                conn._top_xact = None
+            if not self._nested:
+                self._end_ownership()
         self._state = TransactionState.COMMITTED
 
     async def _rollback(self) -> None:
@@ -178,8 +194,8 @@ class Transaction:
             self._state = TransactionState.FAILED
             raise
         finally:
-            if not self._nested and conn._top_xact is self:
-                conn._top_xact = None
+            if not self._nested:
+                self._end_ownership()
         self._state = TransactionState.ROLLEDBACK
 
     def _check_state_base(self, opname: str) -> None:

@@ -50,11 +50,6 @@ def test_protocol_module_and_its_dependencies_load_no_io_module(module: str) -> 
     assert modules_loaded_by(module, bare_package=True) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pgwire/__init__.py imports the asyncio connection layer eagerly, so any "
-    "`import pgwire.protocol.core` loads asyncio, socket and ssl",
-)
 def test_plain_import_of_the_protocol_core_loads_no_io_module() -> None:
     assert modules_loaded_by("pgwire.protocol.core") == set()
 

@@ -85,13 +85,37 @@ class Operation:
     connection). ``callback`` (if set) is called once, after ``done`` turns true.
     """
 
-    __slots__ = ("done", "error", "callback", "status", "__weakref__")
+    __slots__ = (
+        "done",
+        "error",
+        "callback",
+        "status",
+        "tx_status",
+        "cancel_state",
+        "hit_by_stray_cancel",
+        "__weakref__",
+    )
+
+    #: ``cancel_state`` values: no cancel wanted; wanted once the operation reaches the
+    #: head of the queue; CancelRequest sent while it was at the head.
+    CANCEL_NONE = 0
+    CANCEL_WANTED = 1
+    CANCEL_SENT = 2
 
     def __init__(self) -> None:
         self.done = False
         self.error: BaseException | None = None
         self.callback: Callable[[Operation], None] | None = None
         self.status = ""
+        #: Transaction status reported by this operation's ReadyForQuery.
+        self.tx_status = ""
+        self.cancel_state = Operation.CANCEL_NONE
+        #: Set by the I/O layer: a CancelRequest meant for another operation interrupted this one.
+        self.hit_by_stray_cancel = False
+
+    def retry(self) -> Operation:
+        """A fresh operation that sends the same messages again (after a stray cancel)."""
+        raise NotImplementedError
 
     def messages(self) -> bytes:
         """Every frontend message of this operation, concatenated."""
@@ -183,6 +207,9 @@ class SimpleQueryOperation(Operation):
     def messages(self) -> bytes:
         return messages.query_message(self.sql)
 
+    def retry(self) -> SimpleQueryOperation:
+        return SimpleQueryOperation(self.sql)
+
     def on_row_description(self, fields: list[FieldDescription]) -> None:
         pass
 
@@ -215,7 +242,7 @@ class SimpleQueryOperation(Operation):
 class PrepareOperation(Operation):
     """Parse + Describe(statement) + Sync: learns parameter and result types."""
 
-    __slots__ = ("name", "sql", "param_oids", "fields")
+    __slots__ = ("name", "sql", "param_oids", "fields", "close_first")
 
     def __init__(self, name: str, sql: str) -> None:
         super().__init__()
@@ -223,17 +250,28 @@ class PrepareOperation(Operation):
         self.sql = sql
         self.param_oids: tuple[int, ...] = ()
         self.fields: list[FieldDescription] | None = None
+        self.close_first = False
 
     def messages(self) -> bytes:
         return b"".join(
             (
+                messages.close_statement(self.name) if self.close_first and self.name else b"",
                 messages.parse_message(self.name, self.sql),
                 messages.describe_statement(self.name),
                 messages.SYNC,
             )
         )
 
+    def retry(self) -> PrepareOperation:
+        op = PrepareOperation(self.name, self.sql)
+        # The interrupted attempt may have created the statement already.
+        op.close_first = True
+        return op
+
     def on_parse_complete(self) -> None:
+        pass
+
+    def on_close_complete(self) -> None:
         pass
 
     def on_parameter_description(self, oids: tuple[int, ...]) -> None:
@@ -291,6 +329,16 @@ class ExecuteOperation(Operation):
 
     def messages(self) -> bytes:
         return self.payload
+
+    def retry(self) -> ExecuteOperation:
+        return ExecuteOperation(
+            self.payload,
+            decode_row=self.decode_row,
+            decoders=self.decoders,
+            desc=self.desc,
+            record_class=self.record_class,
+            keep_rows=self.keep_rows,
+        )
 
     def on_parse_complete(self) -> None:
         pass
@@ -596,6 +644,7 @@ class ProtocolCore:
         if status not in "ITE":
             raise exceptions.ProtocolError(f"invalid transaction status {status!r}")
         self.transaction_status = status
+        self._queue[0].tx_status = status
         if self.state is ConnectionState.STARTUP:
             if not self._auth_done:
                 raise exceptions.ProtocolError("ReadyForQuery before authentication completed")

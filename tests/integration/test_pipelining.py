@@ -1,0 +1,185 @@
+"""Concurrent tasks share one connection: their operations are pipelined, never mixed up."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+
+import pgwire
+
+
+async def test_concurrent_fetches_on_one_connection_each_get_their_own_result(conn):
+    results = await asyncio.gather(*(conn.fetchval("SELECT $1::int * 2", i) for i in range(200)))
+    assert results == [i * 2 for i in range(200)]
+
+
+async def test_an_error_fails_only_its_own_operation(conn):
+    async def ok(i):
+        return await conn.fetchval("SELECT $1::int", i)
+
+    async def bad():
+        return await conn.fetchval("SELECT 1 / $1::int", 0)
+
+    tasks = [ok(0), bad(), ok(2), bad(), ok(4)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] == 0 and results[2] == 2 and results[4] == 4
+    assert isinstance(results[1], pgwire.DivisionByZeroError)
+    assert isinstance(results[3], pgwire.DivisionByZeroError)
+    assert not conn.is_in_transaction()
+
+
+async def test_operations_ready_in_one_loop_iteration_go_out_in_one_write(conn):
+    await conn.fetchval("SELECT $1::int", 0)  # prepare and cache the statement
+    writes = []
+    transport = conn._transport
+    original = transport.write
+
+    def counting_write(data):
+        writes.append(len(data))
+        return original(data)
+
+    transport.write = counting_write
+    try:
+        results = await asyncio.gather(*(conn.fetchval("SELECT $1::int", i) for i in range(50)))
+    finally:
+        transport.write = original
+    assert results == list(range(50))
+    assert len(writes) == 1
+
+
+async def test_a_transaction_holds_the_connection_until_it_ends(conn):
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS pipe_tx (v int)")
+    await conn.execute("TRUNCATE pipe_tx")
+    entered = asyncio.Event()
+
+    async def writer():
+        async with conn.transaction():
+            await conn.execute("INSERT INTO pipe_tx VALUES (1)")
+            entered.set()
+            await asyncio.sleep(0.2)
+            raise RuntimeError("roll back")
+
+    async def reader():
+        await entered.wait()
+        # Runs after the rollback, never inside the writer's transaction.
+        return await conn.fetchval("SELECT count(*) FROM pipe_tx")
+
+    results = await asyncio.gather(writer(), reader(), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError)
+    assert results[1] == 0
+
+
+async def test_tasks_spawned_inside_a_transaction_run_in_it(conn):
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS pipe_child (v int)")
+    async with conn.transaction():
+        await conn.execute("INSERT INTO pipe_child VALUES (1)")
+        counts = await asyncio.gather(
+            *(conn.fetchval("SELECT count(*) FROM pipe_child") for _ in range(3))
+        )
+        assert counts == [1, 1, 1]
+        await conn.execute("DELETE FROM pipe_child")
+
+
+async def test_a_second_transaction_from_another_task_waits_for_the_first(conn):
+    order = []
+
+    async def block(name, pause):
+        async with conn.transaction():
+            order.append(f"{name} begin")
+            await asyncio.sleep(pause)
+            await conn.fetchval("SELECT 1")
+            order.append(f"{name} end")
+
+    await asyncio.gather(block("a", 0.1), block("b", 0))
+    assert order == ["a begin", "a end", "b begin", "b end"]
+
+
+async def test_a_timeout_while_queued_behind_a_slow_query_is_quick_and_harmless(conn):
+    slow = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.5)::text || 'done'"))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.fetchval("SELECT 'queued'", timeout=0.1)
+    assert time.monotonic() - started < 0.4
+    assert await slow == "done"
+    assert await conn.fetchval("SELECT 'after'") == "after"
+
+
+async def test_cancelling_the_running_query_leaves_queued_ones_their_results(conn):
+    slow = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(10)"))
+    await asyncio.sleep(0.05)
+    queued = [asyncio.ensure_future(conn.fetchval("SELECT $1::int", i)) for i in range(20)]
+    await asyncio.sleep(0.05)
+    slow.cancel()
+    assert await asyncio.gather(*queued) == list(range(20))
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert await conn.fetchval("SELECT 'usable'") == "usable"
+
+
+async def test_a_timed_out_running_query_is_cancelled_on_the_server_and_neighbours_succeed(conn):
+    slow = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(10)", timeout=0.2))
+    await asyncio.sleep(0.05)
+    queued = [asyncio.ensure_future(conn.fetchval("SELECT $1::int + 1", i)) for i in range(20)]
+    with pytest.raises(asyncio.TimeoutError):
+        await slow
+    assert await asyncio.gather(*queued) == [i + 1 for i in range(20)]
+
+
+async def test_random_schedule_of_successes_errors_timeouts_and_cancels(conn):
+    """Every task gets its own result or its own error; the connection ends idle."""
+    rng = random.Random(20261126)
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS pipe_log (task int)")
+    await conn.execute("TRUNCATE pipe_log")
+
+    async def task(i, kind):
+        if kind == "value":
+            assert await conn.fetchval("SELECT $1::int", i) == i
+            return "ok"
+        if kind == "row":
+            row = await conn.fetchrow("SELECT $1::int AS a, $1::text AS b", i)
+            assert (row["a"], row["b"]) == (i, str(i))
+            return "ok"
+        if kind == "insert":
+            await conn.execute("INSERT INTO pipe_log VALUES ($1)", i)
+            return "ok"
+        if kind == "error":
+            with pytest.raises(pgwire.DivisionByZeroError):
+                await conn.fetchval("SELECT $1::int / 0", i)
+            return "error"
+        if kind == "timeout":
+            try:
+                await conn.fetchval(
+                    "SELECT pg_sleep(0.05)::text || $1::text", str(i), timeout=0.01
+                )
+            except asyncio.TimeoutError:
+                return "timeout"
+            return "ok"
+        raise AssertionError(kind)
+
+    kinds = ["value", "row", "insert", "error", "timeout", "cancel"]
+    tasks = []
+    inserted = set()
+    for i in range(600):
+        kind = rng.choice(kinds)
+        if kind == "cancel":
+            t = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.02)"))
+            asyncio.get_running_loop().call_later(rng.random() * 0.05, t.cancel)
+            tasks.append(t)
+        else:
+            if kind == "insert":
+                inserted.add(i)
+            tasks.append(asyncio.ensure_future(task(i, kind)))
+        if rng.random() < 0.1:
+            await asyncio.sleep(rng.random() * 0.01)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for r in results:
+        assert r in ("ok", "error", "timeout", None) or isinstance(r, asyncio.CancelledError), r
+    logged = {r["task"] for r in await conn.fetch("SELECT task FROM pipe_log")}
+    assert logged == inserted
+    assert await conn.fetchval("SELECT 'idle'") == "idle"
+    assert not conn.is_in_transaction()
+    assert conn._core.pending == 0
