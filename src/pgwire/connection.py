@@ -50,6 +50,7 @@ from .protocol.core import (
     ProtocolCore,
     SimpleQueryOperation,
 )
+from .pipeline import Pipeline
 from .querylog import LoggedQuery
 from .serverversion import split_server_version_string
 from .statement import StatementState
@@ -329,6 +330,15 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         async with self._operation(timeout) as ctx:
             state = await self._prepare_state(ctx, query, name=name, use_cache=False)
         return PreparedStatement(self, state, record_class or self._record_class)
+
+    def pipeline(self) -> Pipeline:
+        """Statements added inside ``async with conn.pipeline() as p`` go out together.
+
+        See :class:`pgwire.pipeline.Pipeline`: per-statement results and
+        errors, one round trip for statements already prepared.
+        """
+        self._check_open()
+        return Pipeline(self)
 
     def transaction(
         self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False

@@ -183,3 +183,54 @@ async def test_random_schedule_of_successes_errors_timeouts_and_cancels(conn):
     assert await conn.fetchval("SELECT 'idle'") == "idle"
     assert not conn.is_in_transaction()
     assert conn._core.pending == 0
+
+
+async def test_pipeline_block_returns_per_statement_results(conn):
+    async with conn.pipeline() as p:
+        a = p.fetchval("SELECT $1::int + 1", 1)
+        b = p.fetchrow("SELECT $1::text AS t", "x")
+        c = p.fetch("SELECT generate_series(1, $1::int) AS n", 3)
+        d = p.execute("SELECT 1")
+    assert a.result() == 2
+    assert b.result()["t"] == "x"
+    assert [r["n"] for r in c.result()] == [1, 2, 3]
+    assert d.result() == "SELECT 1"
+    assert [r.done() for r in p.results] == [True] * 4
+
+
+async def test_pipeline_error_stays_with_its_statement(conn):
+    async with conn.pipeline() as p:
+        ok1 = p.fetchval("SELECT 1")
+        bad = p.fetchval("SELECT 1 / 0")
+        ok2 = p.fetchval("SELECT 2")
+    assert ok1.result() == 1 and ok2.result() == 2
+    assert isinstance(bad.exception(), pgwire.DivisionByZeroError)
+    with pytest.raises(pgwire.DivisionByZeroError):
+        bad.result()
+
+
+async def test_pipeline_of_prepared_statements_takes_one_write(conn):
+    await conn.fetchval("SELECT $1::int * 3", 0)
+    writes = []
+    original = conn._transport.write
+    conn._transport.write = lambda data: (writes.append(data), original(data))[1]
+    try:
+        async with conn.pipeline() as p:
+            results = [p.fetchval("SELECT $1::int * 3", i) for i in range(10)]
+    finally:
+        conn._transport.write = original
+    assert [r.result() for r in results] == [i * 3 for i in range(10)]
+    assert len(writes) == 1
+
+
+async def test_pipeline_result_before_the_block_ends_is_an_interface_error(conn):
+    async with conn.pipeline() as p:
+        r = p.fetchval("SELECT 1")
+        with pytest.raises(pgwire.InterfaceError):
+            r.result()
+
+
+async def test_adding_to_a_pipeline_outside_its_block_is_an_interface_error(conn):
+    p = conn.pipeline()
+    with pytest.raises(pgwire.InterfaceError):
+        p.fetchval("SELECT 1")
