@@ -201,6 +201,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._stmts_to_close: list[str] = []
         self._preparing: dict[str, asyncio.Future[StatementState]] = {}
         self._top_xact: Any = None
+        self._savepoint_counter = 0
         self._settings = ConnectionSettings(self._core.parameters)
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._log_listeners: list[Callable[..., Any]] = []
@@ -254,8 +255,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             if not isinstance(query, str):
                 raise exceptions.InterfaceError(f"query must be a str, got {type(query).__name__}")
             async with self._operation(timeout, query=query, args=args) as ctx:
-                op = await ctx.run(SimpleQueryOperation(query))
-                return op.status
+                simple = await ctx.run(SimpleQueryOperation(query))
+                return simple.status
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, keep_rows=False)
             return op.status
@@ -275,9 +276,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         record_class: type[Record] | None = None,
     ) -> list[Record]:
         """Like :meth:`executemany`, returning the rows of every execution."""
-        return await self._executemany(
+        rows: list[Record] = await self._executemany(
             query, args, timeout, keep_rows=True, record_class=record_class
         )
+        return rows
 
     async def fetch(
         self,
@@ -1020,13 +1022,14 @@ class _OperationContext:
                     if not op.done:
                         conn._spawn(conn._cancel_operation(op, fut, wait=False))
                     raise
-            if op.error is None:
+            error = op.error
+            if error is None:
                 return op
             if retries < MAX_STRAY_RETRIES and conn._hit_by_stray_cancel(op):
                 retries += 1
                 op = op.retry()  # type: ignore[assignment]
                 continue
-            raise op.error
+            raise error
 
 
 def _resolver(conn: Connection, fut: asyncio.Future[None]) -> Callable[[Operation], None]:

@@ -116,7 +116,7 @@ class Transaction:
             self._nested = True
 
         if self._nested:
-            conn._savepoint_counter = getattr(conn, "_savepoint_counter", 0) + 1
+            conn._savepoint_counter += 1
             self._savepoint = f"pgwire_savepoint_{conn._savepoint_counter}"
             query = f"SAVEPOINT {self._savepoint};"
         else:

@@ -553,7 +553,7 @@ class ProtocolCore:
                 pos = msg_end
                 self._pos = pos
                 self._dispatch(tag, payload)
-                if self.state is ConnectionState.CLOSED:
+                if self._closed():
                     return
         except exceptions.ProtocolError as exc:
             self._close(exc)
@@ -631,6 +631,11 @@ class ProtocolCore:
             pass
         else:
             raise exceptions.ProtocolError(f"unknown message type {chr(tag)!r} from the server")
+
+    def _closed(self) -> bool:
+        # A method, not an inline comparison: dispatch may close the core, which
+        # a type checker narrowing ``self.state`` cannot see.
+        return self.state is ConnectionState.CLOSED
 
     def _head(self, what: str) -> Operation:
         if not self._queue:
