@@ -202,6 +202,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._preparing: dict[str, asyncio.Future[StatementState]] = {}
         self._top_xact: Any = None
         self._savepoint_counter = 0
+        #: Bumped each time a pool takes the connection back; statements and cursors
+        #: made before that refuse to run.
+        self._release_ctr = 0
         self._settings = ConnectionSettings(self._core.parameters)
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._log_listeners: list[Callable[..., Any]] = []

@@ -63,7 +63,17 @@ class CursorMethods:
 class _Portal:
     """One named portal of one connection: bind, fetch, move, close."""
 
-    __slots__ = ("conn", "query", "state", "args", "record_class", "name", "bound", "exhausted")
+    __slots__ = (
+        "conn",
+        "query",
+        "state",
+        "args",
+        "record_class",
+        "name",
+        "bound",
+        "exhausted",
+        "release_ctr",
+    )
 
     def __init__(
         self,
@@ -81,11 +91,16 @@ class _Portal:
         self.name = f"__pgwire_cursor_{next(_portal_ids)}__"
         self.bound = False
         self.exhausted = False
+        self.release_ctr = conn._release_ctr
 
     def check(self) -> None:
         conn = self.conn
         if conn.is_closed():
             raise exceptions.InterfaceError("cannot use a cursor: the connection is closed")
+        if conn._release_ctr != self.release_ctr:
+            raise exceptions.InterfaceError(
+                "cannot use a cursor: the underlying connection has been released back to the pool"
+            )
         if not conn.is_in_transaction():
             raise exceptions.NoActiveSQLTransactionError(
                 "cursor cannot be created outside of a transaction"

@@ -71,6 +71,8 @@ class PoolConnectionProxy(_ConnectionProxy):
 
     def _detach(self) -> Connection | None:
         con, self._con = self._con, None
+        if con is not None:
+            con._release_ctr += 1
         return con
 
     def __repr__(self) -> str:

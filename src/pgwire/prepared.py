@@ -27,7 +27,7 @@ class PreparedStatement:
     connection is closed.
     """
 
-    __slots__ = ("_conn", "_state", "_record_class", "__weakref__")
+    __slots__ = ("_conn", "_state", "_record_class", "_release_ctr", "__weakref__")
 
     def __init__(
         self, conn: Connection, state: StatementState, record_class: type[Record]
@@ -35,6 +35,7 @@ class PreparedStatement:
         self._conn = conn
         self._state = state
         self._record_class = record_class
+        self._release_ctr = conn._release_ctr
         weakref.finalize(self, conn._statement_released, state.name)
 
     def get_name(self) -> str:
@@ -58,6 +59,11 @@ class PreparedStatement:
         if conn.is_closed():
             raise exceptions.InterfaceError(
                 "cannot call PreparedStatement methods: the connection is closed"
+            )
+        if conn._release_ctr != self._release_ctr:
+            raise exceptions.InterfaceError(
+                "cannot call PreparedStatement methods: the underlying connection has been "
+                "released back to the pool"
             )
         return conn
 
