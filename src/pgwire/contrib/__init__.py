@@ -1,0 +1,1 @@
+"""Integrations of pgwire with other libraries; each one needs its library installed."""
