@@ -73,6 +73,9 @@ TARGET_SESSION_ATTRS = (
 )
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 GSS_LIBS = ("gssapi", "sspi")
+CHANNEL_BINDINGS = ("disable", "prefer", "require")
+LOAD_BALANCE_HOSTS = ("disable", "random")
+AUTH_METHOD_NAMES = ("password", "md5", "gss", "sspi", "scram-sha-256", "none")
 
 _WINDOWS = sys.platform == "win32"
 _DEFAULT_HOSTS: tuple[str, ...] = (
@@ -103,6 +106,9 @@ _CLIENT_KEYS = frozenset(
         "ssl_min_protocol_version",
         "ssl_max_protocol_version",
         "target_session_attrs",
+        "load_balance_hosts",
+        "channel_binding",
+        "require_auth",
         "krbsrvname",
         "gsslib",
         "connect_timeout",
@@ -127,6 +133,9 @@ _ENV_VARS = {
     "ssl_min_protocol_version": "PGSSLMINPROTOCOLVERSION",
     "ssl_max_protocol_version": "PGSSLMAXPROTOCOLVERSION",
     "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "load_balance_hosts": "PGLOADBALANCEHOSTS",
+    "channel_binding": "PGCHANNELBINDING",
+    "require_auth": "PGREQUIREAUTH",
     "connect_timeout": "PGCONNECT_TIMEOUT",
     "krbsrvname": "PGKRBSRVNAME",
     "gsslib": "PGGSSLIB",
@@ -193,6 +202,9 @@ class ConnectParams:
     sslnegotiation: str | None = "postgres"
     direct_tls: bool = False
     target_session_attrs: str = "any"
+    load_balance_hosts: str = "disable"
+    channel_binding: str = "prefer"
+    require_auth: str | None = None
     connect_timeout: float | None = None
     passfile: str | None = None
     krbsrvname: str | None = None
@@ -676,6 +688,34 @@ def _resolve_ssl(ssl: object, resolver: _Resolver, have_tcp: bool) -> tuple[str,
     )
 
 
+def _setting(
+    name: str, value: object, choices: Sequence[str], resolver: _Resolver, default: str
+) -> str:
+    """A keyword argument (when not None) or else the resolved libpq setting."""
+    if value is not None:
+        return _choose(name, str(value), choices, None)
+    found = resolver.get(name)
+    return _choose(name, found[0], choices, found[1]) if found else default
+
+
+def _check_require_auth(value: str, origin: str | None) -> str:
+    """Validate libpq's ``require_auth`` list: all methods, or all negated (``!md5``)."""
+    where = f" in {origin}" if origin else ""
+    items = [item.strip() for item in value.split(",")]
+    negated = {item.startswith("!") for item in items}
+    if len(negated) > 1:
+        raise _config_error(
+            f"invalid require_auth {value!r}{where}: negative and positive methods cannot be mixed"
+        )
+    for item in items:
+        if item.lstrip("!") not in AUTH_METHOD_NAMES:
+            raise _config_error(
+                f"invalid require_auth method {item!r}{where}: expected one of "
+                + ", ".join(AUTH_METHOD_NAMES)
+            )
+    return ",".join(items)
+
+
 def _resolve_server_settings(server_settings: object, resolver: _Resolver) -> dict[str, str]:
     if server_settings is not None and (
         not isinstance(server_settings, dict)
@@ -722,6 +762,9 @@ def parse_connect_arguments(
     servicefile: str | os.PathLike[str] | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
+    channel_binding: str | None = None,
+    require_auth: str | None = None,
+    load_balance_hosts: str | None = None,
 ) -> ConnectParams:
     """Resolve ``connect()``'s arguments into ``ConnectParams``.
 
@@ -808,6 +851,22 @@ def parse_connect_arguments(
             "target_session_attrs", str(target_session_attrs), TARGET_SESSION_ATTRS, None
         )
 
+    binding = _setting("channel_binding", channel_binding, CHANNEL_BINDINGS, resolver, "prefer")
+    if binding == "require" and sslmode == "disable":
+        raise _config_error("channel_binding=require needs TLS, but sslmode is 'disable'")
+    balance = _setting(
+        "load_balance_hosts", load_balance_hosts, LOAD_BALANCE_HOSTS, resolver, "disable"
+    )
+    auth_found = (require_auth, None) if require_auth else resolver.get("require_auth")
+    required_auth = _check_require_auth(*auth_found) if auth_found else None
+    if (
+        sslmode != "disable"
+        and ssl_value is None
+        and resolver.value("sslrootcert") == "system"
+        and sslmode != "verify-full"
+    ):
+        raise _config_error(f"sslrootcert=system requires sslmode=verify-full, not {sslmode!r}")
+
     if gsslib is None:
         gsslib = resolver.value("gsslib") or ("sspi" if _WINDOWS else "gssapi")
     gsslib = _choose("gsslib", gsslib, GSS_LIBS, None)
@@ -831,6 +890,9 @@ def parse_connect_arguments(
         sslnegotiation=sslnegotiation,
         direct_tls=sslnegotiation == "direct",
         target_session_attrs=attrs,
+        load_balance_hosts=balance,
+        channel_binding=binding,
+        require_auth=required_auth,
         connect_timeout=_resolve_timeout(timeout, resolver),
         passfile=passfile_path,
         krbsrvname=krbsrvname if krbsrvname is not None else resolver.value("krbsrvname"),

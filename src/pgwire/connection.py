@@ -1073,11 +1073,23 @@ async def connect(
     target_session_attrs: str | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
+    channel_binding: str | None = None,
+    require_auth: str | None = None,
+    load_balance_hosts: str | None = None,
 ) -> Any:
     """Open a connection; the arguments and their defaults are asyncpg's.
 
-    Each candidate host is tried in order; the error of the last one is
-    raised, naming the host, when none accepts the connection.
+    libpq's ``channel_binding`` (disable/prefer/require), ``require_auth`` and
+    ``load_balance_hosts`` (disable/random) are accepted too, as keywords, in the DSN
+    and from ``PGCHANNELBINDING``/``PGREQUIREAUTH``/``PGLOADBALANCEHOSTS``.
+
+    Hosts are tried in order (shuffled with ``load_balance_hosts=random``). Each
+    attempt is bounded by ``connect_timeout`` from the DSN or environment when given,
+    else by ``timeout``; ``timeout`` bounds the whole call. A host that cannot be
+    reached, refuses the session (57P03 "starting up", too many connections, ...) or
+    does not match ``target_session_attrs`` is skipped. When none is left, a
+    mismatch raises :class:`TargetServerAttributeNotMatched` naming every host;
+    otherwise the last host's error is raised, its message naming the hosts.
     """
     cls = Connection if connection_class is None else connection_class
     if not isinstance(cls, type) or not issubclass(cls, Connection):
@@ -1100,7 +1112,12 @@ async def connect(
         or command_timeout <= 0
     ):
         raise exceptions.InterfaceError(
-            f"invalid command_timeout value: expected greater than 0 float (got {command_timeout!r})"
+            "invalid command_timeout value: expected greater than 0 float "
+            f"(got {command_timeout!r})"
+        )
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise exceptions.ClientConfigurationError(
+            f"invalid timeout {timeout!r}: expected a number greater than 0"
         )
     params = parse_connect_arguments(
         dsn=dsn,
@@ -1114,9 +1131,12 @@ async def connect(
         direct_tls=direct_tls,
         server_settings=server_settings,
         target_session_attrs=target_session_attrs,
-        timeout=timeout,
+        timeout=None,
         service=service,
         servicefile=servicefile,
+        channel_binding=channel_binding,
+        require_auth=require_auth,
+        load_balance_hosts=load_balance_hosts,
     )
     config = {
         "record_class": record_class,
@@ -1125,26 +1145,95 @@ async def connect(
         "max_cached_statement_lifetime": max_cached_statement_lifetime,
         "max_cacheable_statement_size": int(max_cacheable_statement_size),
     }
-    connect_timeout = params.connect_timeout if params.connect_timeout else timeout
+    return await _connect_hosts(cls, params, config, float(timeout))
+
+
+async def _connect_hosts(
+    cls: type[Connection], params: ConnectParams, config: dict[str, Any], timeout: float
+) -> Connection:
+    """Try ``params.addrs`` in turn until one gives a session of the wanted kind."""
+    from .topology import describe_role, matches, order_hosts, server_role
+
+    loop = asyncio.get_running_loop()
+    per_host = params.connect_timeout or timeout
+    deadline = loop.time() + timeout
+    attrs = params.target_session_attrs
+    addrs = order_hosts(params.addrs, params.load_balance_hosts)
+    failures: list[str] = []
+    mismatched = False
     last_error: BaseException | None = None
-    deadline = asyncio.get_running_loop().time() + connect_timeout
-    for addr in params.addrs:
-        remaining = deadline - asyncio.get_running_loop().time()
+    fallback: Connection | None = None
+    for addr in addrs:
+        label = _addr_label(addr)
+        remaining = deadline - loop.time()
         if remaining <= 0:
-            break
+            failures.append(f"{label}: not tried, the {timeout:g}s timeout had elapsed")
+            continue
+        limit = min(per_host, remaining)
         try:
-            return await asyncio.wait_for(_connect_addr(cls, addr, params, config), remaining)
+            conn = await asyncio.wait_for(_connect_addr(cls, addr, params, config), limit)
+            if attrs == "any":
+                return conn
+            try:
+                role = await asyncio.wait_for(server_role(conn), deadline - loop.time())
+            except BaseException:
+                conn.terminate()
+                raise
         except asyncio.TimeoutError:
-            last_error = asyncio.TimeoutError(
-                f"timed out connecting to {_addr_label(addr)} after {connect_timeout}s"
-            )
+            last_error = asyncio.TimeoutError(f"timed out connecting to {label} after {limit:g}s")
+            failures.append(f"{label}: timed out after {limit:g}s")
+            continue
+        except exceptions.ClientConfigurationError:
+            raise
         except OSError as exc:
             last_error = _with_host(exc, addr)
-        except exceptions.CannotConnectNowError as exc:
+            failures.append(str(last_error))
+            continue
+        except (exceptions.PostgresError, exceptions.InterfaceError) as exc:
             last_error = exc
+            failures.append(f"{label}: {exc}")
+            continue
+        if matches(role, attrs):
+            if fallback is not None:
+                await _close_quietly(fallback)
+            return conn
+        if attrs == "prefer-standby" and fallback is None:
+            fallback = conn
+            continue
+        mismatched = True
+        failures.append(f"{label} is {describe_role(role)}")
+        await _close_quietly(conn)
+    if fallback is not None:
+        return fallback
+    if mismatched:
+        raise exceptions.TargetServerAttributeNotMatched(
+            f"no host matched target_session_attrs={attrs!r}: " + "; ".join(failures)
+        )
     if last_error is None:
-        last_error = asyncio.TimeoutError(f"timed out connecting after {connect_timeout}s")
+        raise asyncio.TimeoutError(f"timed out connecting after {timeout:g}s")
+    if len(addrs) > 1 and isinstance(last_error, (OSError, asyncio.TimeoutError)):
+        summary = f"could not connect to any of {len(addrs)} hosts: " + "; ".join(failures)
+        raise _same_kind(last_error, summary) from last_error
     raise last_error
+
+
+def _same_kind(exc: BaseException, message: str) -> BaseException:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        try:
+            return type(exc)(exc.errno, message)
+        except Exception:
+            return OSError(exc.errno, message)
+    try:
+        return type(exc)(message)
+    except Exception:
+        return OSError(message)
+
+
+async def _close_quietly(conn: Connection) -> None:
+    try:
+        await conn.close(timeout=1)
+    except Exception:
+        conn.terminate()
 
 
 def _addr_label(addr: tuple[str, int] | str) -> str:
@@ -1155,8 +1244,9 @@ def _addr_label(addr: tuple[str, int] | str) -> str:
 
 
 def _with_host(exc: OSError, addr: tuple[str, int] | str) -> OSError:
+    label = _addr_label(addr)
     reason = exc.strerror or str(exc) or type(exc).__name__
-    message = f"cannot connect to {_addr_label(addr)}: {reason}"
+    message = reason if label in reason else f"cannot connect to {label}: {reason}"
     try:
         new = type(exc)(exc.errno, message) if exc.errno is not None else type(exc)(message)
     except Exception:
@@ -1165,49 +1255,126 @@ def _with_host(exc: OSError, addr: tuple[str, int] | str) -> OSError:
     return new
 
 
+async def _resolve_password(params: ConnectParams, addr: tuple[str, int] | str) -> str | None:
+    given = params.password_for(addr)
+    password: object = given() if callable(given) else given
+    if inspect.isawaitable(password):
+        password = await password
+    if password is not None and not isinstance(password, str):
+        raise exceptions.InterfaceError(
+            f"password must be a str or a callable returning one, got {type(password).__name__}"
+        )
+    return password
+
+
 async def _connect_addr(
     cls: type[Connection],
     addr: tuple[str, int] | str,
     params: ConnectParams,
     config: dict[str, Any],
 ) -> Connection:
-    loop = asyncio.get_running_loop()
-    password = params.password_for(addr)
-    if callable(password):
-        password = password()
-        if inspect.isawaitable(password):
-            password = await password
-    if password is not None and not isinstance(password, str):
-        raise exceptions.InterfaceError(
-            f"password must be a str or a callable returning one, got {type(password).__name__}"
-        )
-    core = ProtocolCore(
-        user=params.user,
-        database=params.database,
-        server_settings=params.server_settings,
-        password=password,
-    )
-    startup = core.startup()
+    """One session on ``addr``, with TLS as ``params`` asks (see :mod:`pgwire.tls`)."""
+    from . import tls
+
+    password = await _resolve_password(params, addr)
     if isinstance(addr, str):
-        transport, protocol = await loop.create_unix_connection(lambda: _WireProtocol(core), addr)
-    else:
-        transport, protocol = await loop.create_connection(
-            lambda: _WireProtocol(core), addr[0], addr[1]
-        )
-    fut: asyncio.Future[None] = loop.create_future()
-    startup.callback = lambda _op: fut.done() or fut.set_result(None)
-    if startup.done:
-        fut.set_result(None)
+        return await _start_session(cls, addr, params, config, password, None)
+    plan = tls.plan_tls(params)
+    if plan.first_plain:
+        try:
+            return await _start_session(cls, addr, params, config, password, None)
+        except exceptions.PostgresError as exc:
+            # sslmode=allow: TLS only when the server turned the plain session down.
+            if not (exc.sqlstate or "").startswith("28"):
+                raise
+        return await _start_session(cls, addr, params, config, password, (plan, False))
+    if plan.context is None:
+        return await _start_session(cls, addr, params, config, password, None)
     try:
+        return await _start_session(cls, addr, params, config, password, (plan, True))
+    except tls.TlsFallback:
+        return await _start_session(cls, addr, params, config, password, None)
+
+
+async def _start_session(
+    cls: type[Connection],
+    addr: tuple[str, int] | str,
+    params: ConnectParams,
+    config: dict[str, Any],
+    password: str | None,
+    tls_use: tuple[Any, bool] | None,
+) -> Connection:
+    """Open the transport (TLS per ``tls_use``: ``(plan, fallback_allowed)``) and log in."""
+    from . import tls
+    from .auth_policy import PolicyCore
+
+    loop = asyncio.get_running_loop()
+    label = _addr_label(addr)
+    der: bytes | None = None
+    if isinstance(addr, str):
+        transport, _ = await loop.create_unix_connection(lambda: _Placeholder(), addr)
+    elif tls_use is None:
+        transport, der = await tls.open_transport(
+            addr[0], addr[1], tls.TlsPlan("disable", None), use_tls=False, label=label
+        )
+    else:
+        plan, fallback = tls_use
+        if not fallback and plan.fallback_plain:
+            plan = tls.TlsPlan("require", plan.context, plan.direct)
+        transport, der = await tls.open_transport(
+            addr[0], addr[1], plan, use_tls=True, label=label
+        )
+    try:
+        binding: bytes | None = None
+        if der is not None and params.channel_binding != "disable":
+            try:
+                binding = tls.tls_server_end_point(der)
+            except ValueError:
+                if params.channel_binding == "require":
+                    raise
+        kwargs: dict[str, Any] = {
+            "user": params.user,
+            "database": params.database,
+            "server_settings": params.server_settings,
+            "password": password,
+            "channel_binding": binding,
+            "require_channel_binding": params.channel_binding == "require",
+        }
+        core: ProtocolCore
+        if params.require_auth:
+            core = PolicyCore(require_auth=params.require_auth, label=label, **kwargs)
+        else:
+            core = ProtocolCore(**kwargs)
+        startup = core.startup()
+        protocol = _WireProtocol(core)
+        fut: asyncio.Future[None] = loop.create_future()
+        def startup_done(_op: Operation) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        startup.callback = startup_done
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if startup.done:
+            fut.set_result(None)
         await fut
+        if startup.error is not None:
+            raise _name_server(startup.error, label)
     except BaseException:
         transport.abort()
         raise
-    if startup.error is not None:
-        transport.abort()
-        raise startup.error
-    conn = cls(protocol, transport, loop, addr, params, config)  # type: ignore[arg-type]
-    return conn
+    return cls(protocol, transport, loop, addr, params, config)
+
+
+def _name_server(exc: BaseException, label: str) -> BaseException:
+    """``exc``, with an interface error's message naming the server."""
+    if isinstance(exc, exceptions.InterfaceError) and label not in str(exc.args[0]):
+        return exc.with_msg(f"server {label}: {exc.args[0]}")
+    return exc
+
+
+class _Placeholder(asyncio.Protocol):
+    """Holds a fresh transport until the session protocol takes over."""
 
 
 # Imported late: these modules refer back to Connection.
