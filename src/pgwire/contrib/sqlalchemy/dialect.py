@@ -81,5 +81,10 @@ class PGDialect_pgwire(PGDialect_asyncpg):
         module: ModuleType = importlib.import_module("pgwire")
         return AsyncAdapt_pgwire_dbapi(module)  # type: ignore[no-untyped-call]
 
+    @classmethod
+    def load_provisioning(cls) -> None:
+        """Test-suite provisioning: PostgreSQL's own, shared by all its drivers."""
+        importlib.import_module("sqlalchemy.dialects.postgresql.provision")
+
 
 dialect = PGDialect_pgwire
