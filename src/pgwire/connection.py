@@ -189,7 +189,6 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._stray_cancel_until = 0.0
         self._query_loggers: list[Callable[..., Any]] = []
         self._closed = False
-        self._aborted_error: BaseException | None = None
         self._codecs = CodecRegistry(parent=BUILTIN)
         self._record_class: type[Record] = config["record_class"]
         self._command_timeout: float | None = config["command_timeout"]
@@ -331,7 +330,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> PreparedStatement:
         """Prepare ``query`` on the server and return a :class:`PreparedStatement`."""
         self._check_open()
-        self._check_record_class(record_class)
+        if record_class is not None:
+            _check_record_class(record_class)
         async with self._operation(timeout) as ctx:
             state = await self._prepare_state(ctx, query, name=name, use_cache=False)
         return PreparedStatement(self, state, record_class or self._record_class)
@@ -546,10 +546,6 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if self.is_closed():
             raise exceptions.InterfaceError("connection is closed")
 
-    def _check_record_class(self, record_class: type[Record] | None) -> None:
-        if record_class is not None:
-            _check_record_class(record_class)
-
     def _operation(
         self,
         timeout: float | None,
@@ -684,8 +680,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         cached = self._stmt_cache.get(st.query)
         if cached is st:
             del self._stmt_cache[st.query]
-            if st.name and exc_name_is_ours(st.name):
-                self._stmts_to_close.append(st.name)
+            self._stmts_to_close.append(st.name)
 
     async def _prepare_state(
         self,
@@ -869,8 +864,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             logger.warning("pgwire: could not send CancelRequest to %s: %s", addr, exc)
 
     def _abort(self, exc: BaseException) -> None:
-        self._aborted_error = exc
+        """Drop the transport; every queued operation fails with ``exc``."""
         self._closed = True
+        self._core.abort(exc)
         self._transport.abort()
 
 
@@ -895,10 +891,6 @@ def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]
                 f"{exc.args[0]} (in element #{index} of executemany() sequence)"
             ) from exc
     return parts
-
-
-def exc_name_is_ours(name: str) -> bool:
-    return name.startswith("__pgwire_stmt_")
 
 
 def _log_listener_failure(task: asyncio.Future[Any]) -> None:

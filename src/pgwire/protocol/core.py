@@ -520,6 +520,10 @@ class ProtocolCore:
 
     # ------------------------------------------------------------ incoming
 
+    def abort(self, exc: BaseException) -> None:
+        """The caller gives up on the session: fail every queued operation with ``exc``."""
+        self._close(exc)
+
     def connection_lost(self, exc: BaseException | None) -> None:
         """The transport is gone: fail every queued operation."""
         err = exceptions.ConnectionDoesNotExistError(
