@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from . import _impl, exceptions
+from . import _impl, exceptions, tracing
 from ._impl import Record
 from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
@@ -923,7 +923,16 @@ class _OperationContext:
     exclusive operation never starts while it is in flight.
     """
 
-    __slots__ = ("conn", "deadline", "exclusive", "_current", "query", "args", "_started")
+    __slots__ = (
+        "conn",
+        "deadline",
+        "exclusive",
+        "_current",
+        "query",
+        "args",
+        "_started",
+        "_finish",
+    )
 
     def __init__(
         self,
@@ -940,6 +949,7 @@ class _OperationContext:
         self.query = query
         self.args = args
         self._started = 0.0
+        self._finish: tracing.Finisher | None = None
 
     async def __aenter__(self) -> _OperationContext:
         conn = self.conn
@@ -955,6 +965,10 @@ class _OperationContext:
         if conn.is_closed():
             conn._gate.leave(self.exclusive)
             raise exceptions.InterfaceError("connection is closed")
+        if tracing.observers and self.query is not None:
+            params = conn._params
+            target = tracing.Target(conn._addr, params.database, params.user)
+            self._finish = tracing.query_started(self.query, self.args, target)
         return self
 
     async def __aexit__(
@@ -968,6 +982,8 @@ class _OperationContext:
             conn._gate.leave(self.exclusive)
         if conn._query_loggers and self.query is not None:
             conn._log_query(self.query, self.args, self.deadline, self._started, exc)
+        if self._finish is not None:
+            self._finish(exc)
 
     async def wait(self, fut: asyncio.Future[_T]) -> _T:
         """Wait for ``fut`` (not cancelling it) within this call's deadline."""
@@ -1259,6 +1275,7 @@ async def _resolve_password(params: ConnectParams, addr: tuple[str, int] | str) 
     return password
 
 
+@tracing.observed_connect
 async def _connect_addr(
     cls: type[Connection],
     addr: tuple[str, int] | str,

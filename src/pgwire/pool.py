@@ -49,7 +49,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable,
 from types import TracebackType
 from typing import Any
 
-from . import exceptions
+from . import exceptions, tracing
 from ._impl import Record
 from .connection import Connection, _check_record_class
 from .connection import connect as _default_connect
@@ -415,6 +415,7 @@ class Pool:
             _check_seconds("timeout", timeout)
         return PoolAcquireContext(self, timeout)
 
+    @tracing.observed_acquire
     async def _acquire_proxy(self, timeout: float | None) -> PoolConnectionProxy:
         holder = await self._acquire_holder(timeout)
         proxy = PoolConnectionProxy(holder, holder.con)
