@@ -168,6 +168,9 @@ class _ConnectionProxy:
 class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionMeta):
     """A single PostgreSQL session; created with :func:`connect`."""
 
+    #: Behind a transaction-mode pooler: every execution re-parses (see :mod:`pgwire.pooler`).
+    _unnamed_statements = False
+
     def __init__(
         self,
         protocol: _WireProtocol,
@@ -716,7 +719,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 raise
             except Exception:
                 continue  # it failed for that task: look again, maybe prepare afresh
-        if name is None:
+        if self._unnamed_statements:
+            name = ""
+        elif name is None:
             # Always a named statement: an unnamed one could be replaced by a
             # concurrent task's Parse between this Parse and the Bind that uses it.
             self._stmt_counter += 1
@@ -733,7 +738,12 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             unknown.update(f.type_oid for f in op.fields or () if codecs.get(f.type_oid) is None)
             if unknown:
                 await self._introspect_types(ctx, unknown)
-            st = StatementState(name, query, op.param_oids, op.fields, codecs)
+            if name:
+                st = StatementState(name, query, op.param_oids, op.fields, codecs)
+            else:
+                from .pooler import ReparsedStatement
+
+                st = ReparsedStatement(name, query, op.param_oids, op.fields, codecs)
         except BaseException as exc:
             if waiter is not None:
                 if self._preparing.get(query) is waiter:
@@ -1084,6 +1094,7 @@ async def connect(
     channel_binding: str | None = None,
     require_auth: str | None = None,
     load_balance_hosts: str | None = None,
+    unnamed_statements: bool | None = None,
 ) -> Any:
     """Open a connection; the arguments and their defaults are asyncpg's.
 
@@ -1098,6 +1109,12 @@ async def connect(
     does not match ``target_session_attrs`` is skipped. When none is left, a
     mismatch raises :class:`TargetServerAttributeNotMatched` naming every host;
     otherwise the last host's error is raised, its message naming the hosts.
+
+    ``unnamed_statements`` makes every execution self-contained (Parse + Bind +
+    Execute + Sync with the unnamed statement) so that a transaction-mode pooler such
+    as PgBouncer can move the session between server connections; ``None`` (the
+    default) turns it on when a pooler is detected at connect time. See
+    :mod:`pgwire.pooler`.
     """
     cls = Connection if connection_class is None else connection_class
     if not isinstance(cls, type) or not issubclass(cls, Connection):
@@ -1153,7 +1170,17 @@ async def connect(
         "max_cached_statement_lifetime": max_cached_statement_lifetime,
         "max_cacheable_statement_size": int(max_cacheable_statement_size),
     }
-    return await _connect_hosts(cls, params, config, float(timeout))
+    conn = await _connect_hosts(cls, params, config, float(timeout))
+    if unnamed_statements is None:
+        from .pooler import behind_pooler
+
+        try:
+            unnamed_statements = await behind_pooler(conn)
+        except BaseException:
+            conn.terminate()
+            raise
+    conn._unnamed_statements = bool(unnamed_statements)
+    return conn
 
 
 async def _connect_hosts(

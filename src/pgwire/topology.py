@@ -22,10 +22,20 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from . import exceptions
+from .protocol.core import SimpleQueryOperation
+
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["ServerRole", "server_role", "matches", "order_hosts", "describe_role"]
+__all__ = [
+    "ServerRole",
+    "describe_role",
+    "first_row_text",
+    "matches",
+    "order_hosts",
+    "server_role",
+]
 
 _T = TypeVar("_T")
 
@@ -61,12 +71,53 @@ async def server_role(conn: Connection, *, refresh: bool = False) -> ServerRole:
         standby = params["in_hot_standby"] == "on"
         read_only = standby or params["default_transaction_read_only"] == "on"
         return ServerRole(standby, read_only)
-    row = await conn.fetchrow(
+    recovery_text, read_only_text = await first_row_text(
+        conn,
         "SELECT pg_catalog.pg_is_in_recovery(), "
-        "pg_catalog.current_setting('default_transaction_read_only') = 'on'"
+        "pg_catalog.current_setting('default_transaction_read_only') = 'on'",
     )
-    assert row is not None
-    return ServerRole(bool(row[0]), bool(row[0]) or bool(row[1]))
+    return ServerRole(recovery_text == "t", recovery_text == "t" or read_only_text == "t")
+
+
+class _FirstRow(SimpleQueryOperation):
+    """A simple Query keeping its first row's values as text."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, sql: str) -> None:
+        super().__init__(sql)
+        self.row: tuple[str | None, ...] | None = None
+
+    def on_data_row(self, payload: bytes) -> None:
+        if self.row is not None:
+            return
+        count = int.from_bytes(payload[:2], "big")
+        values: list[str | None] = []
+        pos = 2
+        for _ in range(count):
+            length = int.from_bytes(payload[pos : pos + 4], "big", signed=True)
+            pos += 4
+            if length < 0:
+                values.append(None)
+            else:
+                values.append(payload[pos : pos + length].decode("utf-8"))
+                pos += length
+        self.row = tuple(values)
+
+
+async def first_row_text(
+    conn: Connection, sql: str, timeout: float | None = None
+) -> tuple[str | None, ...]:
+    """The first row of ``sql`` as text, over the simple protocol.
+
+    No statement is prepared, so this is safe before the session knows whether a
+    transaction-mode pooler sits in between (see :mod:`pgwire.pooler`).
+    """
+    async with conn._operation(timeout) as ctx:
+        op = await ctx.run(_FirstRow(sql))
+    if op.row is None:
+        raise exceptions.InterfaceError(f"{sql!r} returned no row")
+    return op.row
 
 
 def matches(role: ServerRole, attrs: str) -> bool:
