@@ -1,5 +1,14 @@
-"""``python -m pgwire``: the tour (see :mod:`pgwire.demo`)."""
+"""``python -m pgwire``: the tour, or one of the commands of :mod:`pgwire.cli`.
 
-from pgwire.demo import main
+Without arguments, or with only a DSN, it runs the tour (:mod:`pgwire.demo`);
+``python -m pgwire demo|bench|copy|check ...`` runs that command.
+"""
 
-raise SystemExit(main())
+import sys
+
+from pgwire.cli import COMMANDS, main
+
+args = sys.argv[1:]
+if not args or (args[0] not in COMMANDS and not args[0].startswith("-")):
+    args = ["demo", *args]
+raise SystemExit(main(args))

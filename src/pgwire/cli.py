@@ -301,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The command names ``python -m pgwire`` recognises.
+COMMANDS = ("demo", "bench", "copy", "check")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
