@@ -192,7 +192,9 @@ class Listener:
             except asyncio.TimeoutError:
                 pass
             try:
-                await self._conn.execute("SELECT 1", timeout=self._ping_timeout)
+                # wait_for, not the call's timeout: a timed-out call first tries a
+                # CancelRequest, which a silent network swallows too.
+                await asyncio.wait_for(self._conn.execute("SELECT 1"), self._ping_timeout)
             except _CONNECTION_TROUBLE as exc:
                 self.last_error = exc
                 return
