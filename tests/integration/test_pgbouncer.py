@@ -135,3 +135,10 @@ async def test_a_statement_dropped_on_the_server_is_prepared_again(backend: Temp
             assert await conn.fetchval("SELECT $1::int", 2) == 2
         finally:
             await conn.close()
+
+
+async def test_a_timed_out_query_is_cancelled_through_pgbouncer(clients: list[Any]) -> None:
+    conn = clients[0]
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.execute("SELECT pg_sleep(10)", timeout=0.2)
+    assert await conn.fetchval("SELECT $1::int", 7) == 7

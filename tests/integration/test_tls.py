@@ -342,3 +342,16 @@ async def test_passwords_stay_out_of_tls_errors(tls_server: TempServer, certs: C
         await pgwire.connect(text)
     assert secret not in str(info.value)
     assert secret not in repr(info.value)
+
+
+async def test_a_timed_out_query_over_tls_is_cancelled_and_the_connection_survives(
+    tls_server: TempServer,
+) -> None:
+    # The CancelRequest travels on a plain side connection, as libpq's PQcancel sends it.
+    conn = await pgwire.connect(dsn(tls_server, sslmode="require"))
+    try:
+        with pytest.raises(asyncio.TimeoutError):
+            await conn.execute("SELECT pg_sleep(10)", timeout=0.2)
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
