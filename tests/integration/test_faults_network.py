@@ -285,7 +285,7 @@ async def test_a_garbled_byte_anywhere_in_a_reply_never_hangs_and_never_lies(
     await conn.close()
     rng = random.Random(kind)
     outcomes: dict[str, int] = {}
-    for _ in range(25):
+    for _ in range(12):
         offset = startup + rng.randrange(300)
         proxy.plan = FaultPlan(to_client=StreamFaults(**{kind: offset}))
         clock = Clock()
@@ -297,7 +297,7 @@ async def test_a_garbled_byte_anywhere_in_a_reply_never_hangs_and_never_lies(
         try:
             # A corrupted length makes the reply look unfinished: only a timeout ends that.
             rows = await conn.fetch(
-                "SELECT $1::text AS t FROM generate_series(1, 5)", "x" * 20, timeout=1
+                "SELECT $1::text AS t FROM generate_series(1, 5)", "x" * 20, timeout=0.5
             )
             assert len(rows) == 5
             outcomes["ok"] = outcomes.get("ok", 0) + 1
@@ -306,7 +306,7 @@ async def test_a_garbled_byte_anywhere_in_a_reply_never_hangs_and_never_lies(
         finally:
             conn.terminate()
         assert clock.elapsed < 2 + 1 + BOUND
-    assert outcomes.get("ok", 0) < 25, outcomes
+    assert outcomes.get("ok", 0) < 12, outcomes
 
 
 # ------------------------------------------------------------------ transactions
