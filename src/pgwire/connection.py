@@ -549,6 +549,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if self.is_closed():
             raise exceptions.InterfaceError("connection is closed")
 
+    def _check_record_class(self, record_class: type[Record] | None) -> None:
+        if record_class is not None:
+            _check_record_class(record_class)
+
     def _operation(
         self,
         timeout: float | None,
