@@ -10,6 +10,10 @@ pieces from here, never from ``_speedups`` directly:
   builds (``pgwire.record`` always holds the pure reference; ``pgwire.Record``
   is this one, so only one Record class is in use per process);
 * ``decode_row``: the DataRow -> Record loop;
+* ``consume_results``: a run of result messages (DataRow, BindComplete,
+  CommandComplete) in the receive buffer;
+* ``bind_execute_batch``: Bind + Execute messages for argument sets;
+* ``encode_copy_rows``: binary COPY tuples for records;
 * :func:`codec_twin`: the compiled twin of a pure codec function, used once
   when the builtin codec registry is assembled.
 """
@@ -23,15 +27,19 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import record as _py_record
+from .protocol import messages as _py_messages
 from .protocol import rows as _py_rows
 
 __all__ = [
     "IMPL",
     "Record",
     "RecordDescriptor",
+    "bind_execute_batch",
     "codec_twin",
     "compiled_twins",
+    "consume_results",
     "decode_row",
+    "encode_copy_rows",
     "make_record",
 ]
 
@@ -79,6 +87,19 @@ else:
 
 decode_row: Any = _compiled.decode_row if _compiled is not None else _py_rows.decode_row
 """The DataRow -> Record loop (pure-Python reference; a compiled twin has the same name)."""
+
+#: Pure twin: :func:`pgwire.protocol.rows.consume_results`.
+consume_results: Callable[[bytearray, int, Any], int] = (
+    _compiled.consume_results if _compiled is not None else _py_rows.consume_results
+)
+#: Pure twin: :func:`pgwire.protocol.messages.bind_execute_batch`.
+bind_execute_batch: Callable[..., bytes] = (
+    _compiled.bind_execute_batch if _compiled is not None else _py_messages.bind_execute_batch
+)
+#: Pure twin: :func:`pgwire.protocol.messages.encode_copy_rows`.
+encode_copy_rows: Callable[..., tuple[bool, int]] = (
+    _compiled.encode_copy_rows if _compiled is not None else _py_messages.encode_copy_rows
+)
 
 
 def compiled_twins() -> dict[str, Callable[..., Any]]:

@@ -891,6 +891,12 @@ def _is_user_cancel(error: BaseException | None) -> bool:
 
 
 def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]:
+    if not args:
+        return []
+    try:
+        return [st.bind_execute_many(args)]
+    except Exception:  # noqa: S110 - encoding row by row below names the failing element
+        pass
     parts = []
     for index, row in enumerate(args):
         if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):

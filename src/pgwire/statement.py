@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import exceptions
+from . import _impl, exceptions
 from ._impl import RecordDescriptor
 from .codecs.oids import BUILTIN_TYPES
 from .codecs.registry import Codec, CodecRegistry, text_fallback_codec
@@ -23,6 +23,7 @@ from .types import Attribute, Type
 __all__ = ["StatementState"]
 
 _VALUE_REPR_LIMIT = 80
+_EXECUTE_ALL = messages.execute_message("", 0)
 
 _KIND_NAMES = {
     "b": "scalar",
@@ -71,6 +72,8 @@ class StatementState:
         "registry",
         "status",
         "transient",
+        "_bind_head",
+        "_bind_tail",
         "__weakref__",
     )
 
@@ -99,6 +102,8 @@ class StatementState:
         self.status = ""
         #: Closed right after its one execution (not kept in the statement cache).
         self.transient = False
+        self._bind_head = messages.bind_head("", name, self.param_formats, len(param_oids))
+        self._bind_tail = messages.bind_result_formats(self.result_formats)
 
     @property
     def has_rows(self) -> bool:
@@ -137,10 +142,35 @@ class StatementState:
 
     def bind_execute(self, args: Sequence[Any], max_rows: int = 0, portal: str = "") -> bytes:
         """Bind + Execute messages for one argument set (no Sync)."""
+        if not portal:
+            try:
+                return _impl.bind_execute_batch(
+                    self._bind_head,
+                    self.encoders,
+                    (args,),
+                    self._bind_tail,
+                    _EXECUTE_ALL if max_rows == 0 else messages.execute_message("", max_rows),
+                )
+            except Exception:  # noqa: S110 - the path below raises the descriptive error
+                pass
         params = self.encode_args(args)
         return messages.bind_message(
             portal, self.name, self.param_formats, params, self.result_formats
         ) + messages.execute_message(portal, max_rows)
+
+    def bind_execute_many(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        """Bind + Execute messages for every argument set of ``rows`` (no Sync).
+
+        Raises whatever the encoders raise, without naming the argument: on
+        failure callers encode row by row with :meth:`bind_execute` to
+        describe the error.
+        """
+        if type(self).bind_execute is not StatementState.bind_execute:
+            # A subclass adds messages to every execution: keep them.
+            return b"".join([self.bind_execute(row) for row in rows])
+        return _impl.bind_execute_batch(
+            self._bind_head, self.encoders, rows, self._bind_tail, _EXECUTE_ALL
+        )
 
     def parameters(self) -> tuple[Type, ...]:
         return tuple(type_of(self.registry, oid) for oid in self.param_oids)

@@ -23,12 +23,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgwire import _impl
+from pgwire import _impl, exceptions
 from pgwire.codecs import datetime as dt
 from pgwire.codecs import json, numeric, text, uuid
 from pgwire.codecs.array import make_array_codec
 from pgwire.codecs.registry import Codec
-from pgwire.protocol import rows
+from pgwire.protocol import messages, rows
 from pgwire.record import Record, RecordDescriptor
 
 Twins = dict[str, Callable[..., Any]]
@@ -349,6 +349,228 @@ def test_compiled_decode_row_refuses_a_foreign_record_class(compiled: ModuleType
     desc = compiled.RecordDescriptor(["a"])
     with pytest.raises(TypeError):
         compiled.decode_row(data_row(b"x"), [text.text_decode], desc, Record)
+
+
+# --- the wire loops: Bind, binary COPY, result runs ------------------------------------------
+
+WIRE_LOOPS = {
+    "bind_execute_batch": messages.bind_execute_batch,
+    "encode_copy_rows": messages.encode_copy_rows,
+    "consume_results": rows.consume_results,
+}
+
+BIND_CODECS = [
+    numeric.int4_encode,
+    text.text_encode,
+    numeric.float8_encode,
+    numeric.int8_encode,
+    numeric.int2_encode,
+    numeric.bool_encode,
+    text.bytea_encode,
+    numeric.float4_encode,
+]
+
+bind_values = st.one_of(
+    st.none(),
+    st.integers(-(2**40), 2**40),
+    st.text(),
+    st.floats(),
+    st.booleans(),
+    st.binary(max_size=8),
+    st.decimals(allow_nan=False, places=2, max_value=10**6, min_value=-(10**6)),
+)
+
+
+def test_every_wire_loop_has_a_compiled_twin(compiled: ModuleType) -> None:
+    for name in WIRE_LOOPS:
+        assert callable(getattr(compiled, name, None)), name
+
+
+def encoders_of(twins: Twins, encoders: list[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    by_function = {pure: key for key, pure in HOT.items()}
+    return [twins.get(by_function.get(e, ""), e) for e in encoders]
+
+
+def bind_args(twins: Twins, compiled_encoders: bool) -> tuple[bytes, list[Any], bytes, bytes]:
+    encoders = encoders_of(twins, BIND_CODECS) if compiled_encoders else list(BIND_CODECS)
+    head = messages.bind_head("", "stmt", [1] * len(BIND_CODECS), len(BIND_CODECS))
+    return head, encoders, messages.bind_result_formats([1, 0]), messages.execute_message("", 0)
+
+
+@given(st.lists(st.tuples(*([bind_values] * len(BIND_CODECS))), max_size=3))
+def test_bind_execute_batch_matches_the_reference(twins: Twins, batch: list[tuple[Any]]) -> None:
+    compiled = twins_loop("bind_execute_batch")
+    for compiled_encoders in (True, False):
+        head, encoders, tail, execute = bind_args(twins, compiled_encoders)
+        expected = outcome(messages.bind_execute_batch, head, encoders, batch, tail, execute)
+        actual = outcome(compiled, head, encoders, batch, tail, execute)
+        assert same(expected, actual), (batch, expected, actual)
+
+
+def test_bind_execute_batch_builds_bind_then_execute_per_row(twins: Twins) -> None:
+    head, encoders, tail, execute = bind_args(twins, True)
+    row = (1, "é", 2.5, None, -3, True, b"\x00", 1.5)
+    params = [None if v is None else e(v) for e, v in zip(encoders, row, strict=True)]
+    one = messages.bind_message("", "stmt", [1] * 8, params, [1, 0]) + execute
+    for loop in (messages.bind_execute_batch, twins_loop("bind_execute_batch")):
+        assert loop(head, encoders, [row, list(row)], tail, execute) == one + one
+
+
+@pytest.mark.parametrize(
+    "rows_",
+    [[(1,)], [("x", 1, 2.0, None, 1, True, b"", 1.0)], [object()], ["abc"]],
+    ids=["short", "wrong-type", "not-a-sequence", "a-string"],
+)
+def test_bind_execute_batch_rejects_bad_rows_alike(twins: Twins, rows_: list[Any]) -> None:
+    head, encoders, tail, execute = bind_args(twins, True)
+    expected = outcome(messages.bind_execute_batch, head, encoders, rows_, tail, execute)
+    assert expected[0] == "raise"
+    assert same(
+        expected, outcome(twins_loop("bind_execute_batch"), head, encoders, rows_, tail, execute)
+    )
+
+
+def copy_outcome(
+    loop: Callable[..., Any], encoders: list[Any], records: list[Any], limit: int
+) -> Any:
+    out = bytearray(b"head")
+    it = iter(records)
+    try:
+        result = loop(encoders, it, out, limit)
+    except messages.RowEncodeError as exc:
+        return ("raise", exc.row, exc.column, repr(exc.value), type(exc.__cause__), bytes(out))
+    return ("ok", result, bytes(out), list(it))
+
+
+@given(
+    st.lists(st.tuples(*([bind_values] * len(BIND_CODECS))), max_size=4),
+    st.sampled_from([0, 1, 40]),
+)
+def test_encode_copy_rows_matches_the_reference(
+    twins: Twins, records: list[tuple[Any]], limit: int
+) -> None:
+    for encoders in (encoders_of(twins, BIND_CODECS), list(BIND_CODECS)):
+        expected = copy_outcome(messages.encode_copy_rows, encoders, records, limit)
+        actual = copy_outcome(twins_loop("encode_copy_rows"), encoders, records, limit)
+        assert expected == actual
+
+
+@pytest.mark.parametrize(
+    "records",
+    [[(1, "a"), (2,)], [(1, "a"), [2, 3]], [(1, "a"), range(2)], [(1, "a"), "ab"]],
+    ids=["short-record", "bad-value", "any-sequence", "a-string"],
+)
+def test_encode_copy_rows_reports_the_failing_record_alike(
+    twins: Twins, records: list[Any]
+) -> None:
+    encoders = encoders_of(twins, [numeric.int4_encode, text.text_encode])
+    expected = copy_outcome(messages.encode_copy_rows, encoders, records, 0)
+    assert expected == copy_outcome(twins_loop("encode_copy_rows"), encoders, records, 0)
+
+
+def twins_loop(name: str) -> Callable[..., Any]:
+    import pgwire._speedups as compiled
+
+    return getattr(compiled, name)  # type: ignore[no-any-return]
+
+
+def message(tag: bytes, body: bytes) -> bytes:
+    return tag + struct.pack("!i", len(body) + 4) + body
+
+
+RESULT_STREAM = b"".join(
+    [
+        message(b"2", b""),
+        *(
+            message(b"D", data_row(numeric.int4_encode(i), f"row {i}".encode(), None))
+            for i in range(5)
+        ),
+        message(b"C", b"SELECT 5\x00"),
+        message(b"2", b""),
+        message(b"D", data_row(numeric.int4_encode(9), b"x", b"\x01")),
+        message(b"C", b"SELECT 1\x00"),
+        message(b"Z", b"I"),
+    ]
+)
+
+
+def result_op(impl: Any, *, keep_rows: bool = True, third: Any = None) -> Any:
+    from pgwire.protocol.core import ExecuteOperation
+
+    return ExecuteOperation(
+        b"",
+        decode_row=impl.decode_row,
+        decoders=[
+            impl.codec(numeric.int4_decode),
+            impl.codec(text.text_decode),
+            third or impl.codec(numeric.bool_decode),
+        ],
+        desc=impl.record.RecordDescriptor(["a", "b", "c"]),
+        record_class=impl.record.Record,
+        keep_rows=keep_rows,
+    )
+
+
+def consume(impl: Any, op: Any, stream: bytes, cuts: tuple[int, ...] = ()) -> tuple[Any, ...]:
+    loop = twins_loop("consume_results") if impl.name == "compiled" else rows.consume_results
+    buf = bytearray()
+    pos = 0
+    for piece in (stream[a:b] for a, b in zip((0, *cuts), (*cuts, len(stream)), strict=True)):
+        buf += piece
+        pos = loop(buf, pos, op)
+    rows_ = [tuple(r.values()) for r in op.rows]
+    return pos, rows_, op.status, op.executed, type(op.error)
+
+
+def test_consume_results_stops_at_the_first_other_message(impl: Any) -> None:
+    pos, rows_, status, executed, error = consume(impl, result_op(impl), RESULT_STREAM)
+    assert RESULT_STREAM[pos : pos + 1] == b"Z"
+    assert rows_ == [(i, f"row {i}", None) for i in range(5)] + [(9, "x", True)]
+    assert (status, executed, error) == ("SELECT 1", 2, type(None))
+
+
+@given(st.lists(st.integers(0, len(RESULT_STREAM)), max_size=4))
+def test_consume_results_gives_the_same_result_for_split_buffers(
+    both: list[Any], cuts: list[int]
+) -> None:
+    whole = None
+    for impl in both:
+        result = consume(impl, result_op(impl), RESULT_STREAM, tuple(sorted(cuts)))
+        whole = whole or result
+        assert result == whole
+
+
+def test_consume_results_records_a_decode_failure_like_the_reference(both: list[Any]) -> None:
+    def failing(data: bytes) -> Any:
+        if data == b"\x01":
+            raise ValueError("bad")
+        return data
+
+    outcomes = [consume(impl, result_op(impl, third=failing), RESULT_STREAM) for impl in both]
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][4] is exceptions.InternalClientError
+
+
+def test_consume_results_skips_rows_nobody_keeps(impl: Any) -> None:
+    pos, rows_, status, executed, _ = consume(
+        impl, result_op(impl, keep_rows=False), RESULT_STREAM
+    )
+    assert (rows_, status, executed) == ([], "SELECT 1", 2)
+    assert RESULT_STREAM[pos : pos + 1] == b"Z"
+
+
+def test_consume_results_leaves_an_invalid_length_to_the_framing_loop(impl: Any) -> None:
+    stream = message(b"2", b"") + b"D\x00\x00\x00\x02" + b"\x00" * 8
+    assert consume(impl, result_op(impl), stream)[0] == 5
+
+
+@pytest.fixture(scope="module")
+def both(compiled: ModuleType) -> list[Any]:
+    """The pure and the compiled implementation, for tests that compare them directly."""
+    import importlib
+
+    conftest = importlib.import_module("conftest")
+    return [conftest.load_implementation(name) for name in ("python", "compiled")]
 
 
 # --- selection -------------------------------------------------------------------------------

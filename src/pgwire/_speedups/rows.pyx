@@ -56,15 +56,20 @@ def decode_row(data, decoders, RecordDescriptor desc, type record_class):
     if type(decoders) is not list:
         decoders = list(decoders)
     cdef bytes payload = <bytes>data
-    cdef const unsigned char* p = <const unsigned char*>(<char*>payload)
-    cdef Py_ssize_t n = len(payload)
+    return decode_row_at(<const unsigned char*>(<char*>payload), len(payload),
+                         <list>decoders, desc, record_class)
+
+
+cdef object decode_row_at(const unsigned char* p, Py_ssize_t n, list decoders,
+                          RecordDescriptor desc, type record_class):
+    """:func:`decode_row` over the ``n`` payload bytes at ``p`` (no copy of the payload)."""
     if n < 2:
         raise _StructError("unpack_from requires a buffer of at least 2 bytes")
     cdef Py_ssize_t count = <int16_t>((<uint32_t>p[0] << 8) | p[1])
-    cdef Py_ssize_t ncols = PyList_GET_SIZE(<list>decoders)
+    cdef Py_ssize_t ncols = PyList_GET_SIZE(decoders)
     if count != ncols:
         raise ValueError(f"DataRow has {count} columns, expected {ncols}")
-    cdef const unsigned char* codes = _codes_for(<list>decoders, count)
+    cdef const unsigned char* codes = _codes_for(decoders, count)
     cdef tuple values = PyTuple_New(count)
     cdef Py_ssize_t pos = 2
     cdef Py_ssize_t i
@@ -79,7 +84,7 @@ def decode_row(data, decoders, RecordDescriptor desc, type record_class):
         else:
             if pos + size > n:
                 raise _StructError("DataRow is truncated")
-            value = decode_value(codes[i], p + pos, size, <object>PyList_GET_ITEM(<list>decoders, i))
+            value = decode_value(codes[i], p + pos, size, <object>PyList_GET_ITEM(decoders, i))
             pos += size
         Py_INCREF(value)
         PyTuple_SET_ITEM(values, i, value)

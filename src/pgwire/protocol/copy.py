@@ -26,8 +26,9 @@ from __future__ import annotations
 import struct
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
+from .._impl import encode_copy_rows
 from . import messages
 from .core import Operation, ProtocolCore
 from .messages import FieldDescription
@@ -249,37 +250,14 @@ class BinaryCopyEncoder:
         :class:`RecordEncodeError` naming the record and the column of a value
         the codec refused, or of a record with the wrong length.
         """
-        encoders = self.encoders
-        ncols = len(encoders)
-        field_count = struct.pack("!h", ncols)
-        pack = _int32
-        null = _NULL
-        row = self.rows
-        for record in records:
-            if len(record) != ncols:
-                raise RecordEncodeError(
-                    row,
-                    "*",
-                    "record",
-                    record,
-                    ValueError(f"expected {ncols} values, got {len(record)}"),
-                )
-            out += field_count
-            for i, value in enumerate(record):
-                if value is None:
-                    out += null
-                    continue
-                try:
-                    data = encoders[i](value)
-                except Exception as exc:
-                    raise RecordEncodeError(
-                        row, self.columns[i], self.typenames[i], value, exc
-                    ) from exc
-                out += pack(len(data))
-                out += data
-            row += 1
-            if limit and len(out) >= limit:
-                self.rows = row
-                return False
-        self.rows = row
-        return True
+        try:
+            finished, count = encode_copy_rows(self.encoders, records, out, limit)
+        except messages.RowEncodeError as exc:
+            cause = cast(Exception, exc.__cause__)
+            row = self.rows + exc.row
+            if exc.column < 0:
+                raise RecordEncodeError(row, "*", "record", exc.value, cause) from cause
+            column, typename = self.columns[exc.column], self.typenames[exc.column]
+            raise RecordEncodeError(row, column, typename, exc.value, cause) from cause
+        self.rows += count
+        return finished

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import exceptions
+from .._impl import consume_results
 from . import messages
 from .auth import AuthenticationError, ScramClient, md5_password
 from .messages import FieldDescription
@@ -544,15 +545,26 @@ class ProtocolCore:
         buf += data
         pos = self._pos
         end = len(buf)
+        queue = self._queue
         try:
             while end - pos >= 5:
+                tag = buf[pos]
+                if (
+                    (tag == 0x44 or tag == 0x32 or tag == 0x43)
+                    and queue
+                    and type(queue[0]).on_data_row is ExecuteOperation.on_data_row
+                ):
+                    # A run of results for an ExecuteOperation: one call, no per-message dispatch.
+                    after = consume_results(buf, pos, queue[0])
+                    if after != pos:
+                        pos = self._pos = after
+                        continue
                 (length,) = _header_from(buf, pos + 1)
                 if length < 4:
                     raise exceptions.ProtocolError(f"invalid message length {length}")
                 msg_end = pos + 1 + length
                 if msg_end > end:
                     break
-                tag = buf[pos]
                 payload = bytes(buf[pos + 5 : msg_end])
                 pos = msg_end
                 self._pos = pos

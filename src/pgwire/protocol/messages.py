@@ -8,7 +8,8 @@ UTF-8 (pgwire always asks the server for ``client_encoding=UTF8``).
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..exceptions import ProtocolError
 
@@ -28,6 +29,11 @@ __all__ = [
     "describe_statement",
     "describe_portal",
     "bind_message",
+    "bind_head",
+    "bind_result_formats",
+    "bind_execute_batch",
+    "encode_copy_rows",
+    "RowEncodeError",
     "execute_message",
     "close_statement",
     "close_portal",
@@ -170,6 +176,112 @@ def bind_message(
             parts.append(value)
     parts.append(_format_codes(result_formats))
     return _message(b"B", b"".join(parts))
+
+
+def bind_head(portal: str, statement: str, param_formats: Sequence[int], nparams: int) -> bytes:
+    """The Bind body before the parameter values (for :func:`bind_execute_batch`)."""
+    return _cstr(portal) + _cstr(statement) + _format_codes(param_formats) + _int16.pack(nparams)
+
+
+def bind_result_formats(result_formats: Sequence[int]) -> bytes:
+    """The Bind body after the parameter values (for :func:`bind_execute_batch`)."""
+    return _format_codes(result_formats)
+
+
+_NULL = b"\xff\xff\xff\xff"
+
+
+def bind_execute_batch(
+    head: bytes,
+    encoders: Sequence[Callable[[Any], bytes]],
+    rows: Sequence[Sequence[Any]],
+    tail: bytes,
+    execute: bytes,
+) -> bytes:
+    """A Bind message followed by ``execute`` for every argument set in ``rows``, concatenated.
+
+    ``head`` is :func:`bind_head`, ``tail`` :func:`bind_result_formats`,
+    ``execute`` a complete Execute message. Every row must be a list or a
+    tuple of exactly ``len(encoders)`` values (``None`` is SQL NULL), else
+    TypeError or ValueError; an encoder's exception propagates unchanged.
+    The errors name nothing: callers re-encode on a slow path to describe them.
+    """
+    count = len(encoders)
+    pack = _int32.pack
+    parts: list[bytes] = []
+    for row in rows:
+        if not isinstance(row, (list, tuple)):
+            raise TypeError(f"expected a list or tuple of arguments, got {type(row).__name__}")
+        if len(row) != count:
+            raise ValueError(f"expected {count} arguments, got {len(row)}")
+        body = [head]
+        for encode, value in zip(encoders, row, strict=True):
+            if value is None:
+                body.append(_NULL)
+            else:
+                data = encode(value)
+                body.append(pack(len(data)))
+                body.append(data)
+        body.append(tail)
+        parts.append(_message(b"B", b"".join(body)))
+        parts.append(execute)
+    return b"".join(parts)
+
+
+class RowEncodeError(Exception):
+    """:func:`encode_copy_rows` could not encode ``value``.
+
+    ``row`` counts the records taken in that call before the failing one;
+    ``column`` is the failing column's index, or -1 for a record of the wrong
+    length. The encoder's exception is ``__cause__``.
+    """
+
+    def __init__(self, row: int, column: int, value: Any) -> None:
+        super().__init__(row, column)
+        self.row = row
+        self.column = column
+        self.value = value
+
+
+def encode_copy_rows(
+    encoders: Sequence[Callable[[Any], bytes]],
+    records: Iterator[Sequence[Any]],
+    out: bytearray,
+    limit: int,
+) -> tuple[bool, int]:
+    """Append binary COPY tuples for records taken from ``records`` to ``out``.
+
+    Stops once ``out`` holds ``limit`` bytes or more (``0``: no limit).
+    Returns (whether ``records`` is exhausted, records appended). A record of
+    the wrong length or a value an encoder refuses raises
+    :class:`RowEncodeError`; ``out`` then holds the complete records before it.
+    """
+    ncols = len(encoders)
+    field_count = _int16.pack(ncols)
+    pack = _int32.pack
+    count = 0
+    for record in records:
+        if len(record) != ncols:
+            err = RowEncodeError(count, -1, record)
+            err.__cause__ = ValueError(f"expected {ncols} values, got {len(record)}")
+            raise err
+        start = len(out)
+        out += field_count
+        for i, value in enumerate(record):
+            if value is None:
+                out += _NULL
+                continue
+            try:
+                data = encoders[i](value)
+            except Exception as exc:
+                del out[start:]
+                raise RowEncodeError(count, i, value) from exc
+            out += pack(len(data))
+            out += data
+        count += 1
+        if limit and len(out) >= limit:
+            return False, count
+    return True, count
 
 
 def _format_codes(formats: Sequence[int]) -> bytes:
