@@ -1040,7 +1040,9 @@ class _OperationContext:
             if not op.done:
                 try:
                     if self.deadline is None:
-                        await asyncio.shield(fut)
+                        # No shield: ``fut`` only wakes this task, and the resolver
+                        # ignores it once cancelled.
+                        await fut
                     else:
                         remaining = self.deadline - loop.time()
                         if remaining <= 0:
