@@ -41,6 +41,7 @@ from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
 from .gate import Gate
+from .pipeline import Pipeline
 from .protocol import messages
 from .protocol.core import (
     CloseOperation,
@@ -50,7 +51,6 @@ from .protocol.core import (
     ProtocolCore,
     SimpleQueryOperation,
 )
-from .pipeline import Pipeline
 from .querylog import LoggedQuery
 from .serverversion import split_server_version_string
 from .statement import StatementState
@@ -190,6 +190,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._gate = Gate()
         self._flush_scheduled = False
         self._stray_cancel_until = 0.0
+        self._watched: dict[Operation, asyncio.Future[None]] = {}
+        self._cancels_in_flight = 0
+        self._cancels_idle = asyncio.Event()
+        self._cancels_idle.set()
         self._query_loggers: list[Callable[..., Any]] = []
         self._closed = False
         self._codecs = CodecRegistry(parent=BUILTIN)
@@ -787,17 +791,13 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if not self.is_closed():
             self._stmts_to_close.append(name)
 
-    async def _cancel_operation(
-        self, op: Operation, fut: asyncio.Future[None], *, wait: bool
-    ) -> None:
-        """Stop ``op`` on the server.
+    async def _cancel_operation(self, op: Operation) -> None:
+        """Stop ``op`` on the server; returns once it ended or the connection was aborted.
 
         A CancelRequest interrupts whatever the backend is running, so it is
         sent only while ``op`` is at the head of the queue; an operation
         still queued behind others is marked and cancelled when it reaches
-        the head (see :meth:`_after_operation`). With ``wait`` and the
-        request sent, waits (bounded) for the operation to end and aborts
-        the connection when the server does not answer.
+        the head (see :meth:`_after_operation`).
         """
         if op.done:
             return
@@ -805,18 +805,34 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             op.cancel_state = Operation.CANCEL_WANTED
             return
         op.cancel_state = Operation.CANCEL_SENT
-        if not wait:
-            await self._cancel_on_server()
-            return
-        await self._cancel_on_server()
+        await self._cancel_and_watch(op)
+
+    async def _cancel_and_watch(self, op: Operation) -> None:
+        """Send a CancelRequest for ``op``, then give it CANCEL_GRACE to end.
+
+        When the server does not answer in time (a dead or stalled network),
+        the connection is aborted, so nothing queued behind ``op`` waits forever.
+        """
+        ended: asyncio.Future[None] = self._loop.create_future()
+        self._watched[op] = ended
         try:
-            await asyncio.wait_for(asyncio.shield(fut), CANCEL_GRACE)
+            await self._cancel_on_server()
+            if not op.done:
+                await asyncio.wait_for(asyncio.shield(ended), CANCEL_GRACE)
         except asyncio.TimeoutError:
-            self._abort(
-                exceptions.ConnectionDoesNotExistError(
-                    "the server did not answer a cancelled query in time; connection aborted"
+            if not op.done:
+                self._abort(
+                    exceptions.ConnectionDoesNotExistError(
+                        "the server did not answer a cancelled query in time; connection aborted"
+                    )
                 )
-            )
+        finally:
+            self._watched.pop(op, None)
+
+    async def _cancels_settled(self) -> None:
+        """Wait until no CancelRequest of this connection is still on its way."""
+        while self._cancels_in_flight:
+            await self._cancels_idle.wait()
 
     def _after_operation(self, op: Operation) -> None:
         """Bookkeeping after every ReadyForQuery: stray and deferred cancels.
@@ -835,10 +851,13 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             and _is_user_cancel(op.error)
         ):
             op.hit_by_stray_cancel = True
+        ended = self._watched.pop(op, None)
+        if ended is not None and not ended.done():
+            ended.set_result(None)
         head = self._core.head
         if head is not None and head.cancel_state == Operation.CANCEL_WANTED:
             head.cancel_state = Operation.CANCEL_SENT
-            self._spawn(self._cancel_on_server())
+            self._spawn(self._cancel_and_watch(head))
 
     def _hit_by_stray_cancel(self, op: Operation) -> bool:
         """True when ``op`` failed only because of a CancelRequest meant for another one.
@@ -857,6 +876,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         """Send a CancelRequest for this session on a side connection (bounded)."""
         pid, secret = self._core.backend_pid, self._core.backend_secret
         addr = self._addr
+        self._cancels_in_flight += 1
+        self._cancels_idle.clear()
         try:
             if isinstance(addr, str):
                 reader, writer = await asyncio.wait_for(
@@ -876,6 +897,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 writer.close()
         except (OSError, asyncio.TimeoutError) as exc:
             logger.warning("pgwire: could not send CancelRequest to %s: %s", addr, exc)
+        finally:
+            self._cancels_in_flight -= 1
+            if not self._cancels_in_flight:
+                self._cancels_idle.set()
 
     def _abort(self, exc: BaseException) -> None:
         """Drop the transport; every queued operation fails with ``exc``."""
@@ -1049,11 +1074,11 @@ class _OperationContext:
                             raise asyncio.TimeoutError()
                         await asyncio.wait_for(asyncio.shield(fut), remaining)
                 except asyncio.TimeoutError:
-                    await conn._cancel_operation(op, fut, wait=True)
+                    await conn._cancel_operation(op)
                     raise asyncio.TimeoutError() from None
                 except asyncio.CancelledError:
                     if not op.done:
-                        conn._spawn(conn._cancel_operation(op, fut, wait=False))
+                        conn._spawn(conn._cancel_operation(op))
                     raise
             error = op.error
             if error is None:
@@ -1396,6 +1421,7 @@ async def _start_session(
         startup = core.startup()
         protocol = _WireProtocol(core)
         fut: asyncio.Future[None] = loop.create_future()
+
         def startup_done(_op: Operation) -> None:
             if not fut.done():
                 fut.set_result(None)

@@ -648,10 +648,10 @@ async def _stop(
     """
     if isinstance(exc, asyncio.CancelledError):
         if needs_cancel:
-            conn._spawn(conn._cancel_operation(op, done, wait=False))
+            conn._spawn(conn._cancel_operation(op))
         return
     if needs_cancel:
-        await conn._cancel_operation(op, done, wait=True)
+        await conn._cancel_operation(op)
         return
     try:
         await asyncio.wait_for(asyncio.shield(done), _cancel_grace())

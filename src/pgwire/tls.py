@@ -290,6 +290,8 @@ class _Negotiation(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.reply.done():
             self.reply.set_exception(ConnectionResetError("the server closed the connection"))
+            # Nobody may be waiting any more (the connect attempt timed out or moved on).
+            self.reply.exception()
 
 
 async def open_transport(

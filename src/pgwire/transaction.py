@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -107,6 +108,9 @@ class Transaction:
                 )
             conn._top_xact = self
             current_transactions.set((*current_transactions.get(), self))
+            # A CancelRequest still on its way could interrupt a statement of this
+            # block, which cannot be sent again inside a transaction.
+            await conn._cancels_settled()
         else:
             if self._isolation is not None and self._isolation != top._isolation:
                 raise exceptions.InterfaceError(
@@ -130,22 +134,43 @@ class Transaction:
             query += ";"
         try:
             await conn.execute(query)
-        except BaseException:
+        except BaseException as exc:
             self._state = TransactionState.FAILED
             if not self._nested:
-                self._end_ownership()
+                self._end_ownership(exc)
             raise
         self._state = TransactionState.STARTED
 
-    def _end_ownership(self) -> None:
-        """The outermost block is over: let other tasks use the connection again."""
+    def _end_ownership(self, exc: BaseException | None = None) -> None:
+        """The outermost block is over: let other tasks use the connection again.
+
+        When the block's last statement was interrupted (``exc`` is a
+        cancellation or timeout), that statement may still reach the server
+        and leave a transaction open, so the connection stays owned until a
+        ROLLBACK queued behind it has run.
+        """
         conn = self._conn
         if conn._top_xact is self:
             conn._top_xact = None
-        conn._gate.release_ownership(self)
+        interrupted = isinstance(exc, (asyncio.CancelledError, asyncio.TimeoutError))
+        if interrupted and not conn.is_closed():
+            # Created before leaving the block's context, so the task runs inside it.
+            conn._spawn(self._rollback_then_release())
+        else:
+            conn._gate.release_ownership(self)
         current = current_transactions.get()
         if self in current:
             current_transactions.set(tuple(t for t in current if t is not self))
+
+    async def _rollback_then_release(self) -> None:
+        conn = self._conn
+        try:
+            if not conn.is_closed():
+                await conn.execute("ROLLBACK")
+        except Exception:  # the connection broke: nothing is left open on the server
+            pass
+        finally:
+            conn._gate.release_ownership(self)
 
     async def commit(self) -> None:
         """Commit (or release the savepoint)."""
@@ -172,12 +197,13 @@ class Transaction:
             query = "COMMIT;"
         try:
             await conn.execute(query)
-        except BaseException:
+        except BaseException as exc:
             self._state = TransactionState.FAILED
-            raise
-        finally:
             if not self._nested:
-                self._end_ownership()
+                self._end_ownership(exc)
+            raise
+        if not self._nested:
+            self._end_ownership()
         self._state = TransactionState.COMMITTED
 
     async def _rollback(self) -> None:
@@ -190,12 +216,13 @@ class Transaction:
         try:
             if not conn.is_closed():
                 await conn.execute(query)
-        except BaseException:
+        except BaseException as exc:
             self._state = TransactionState.FAILED
-            raise
-        finally:
             if not self._nested:
-                self._end_ownership()
+                self._end_ownership(exc)
+            raise
+        if not self._nested:
+            self._end_ownership()
         self._state = TransactionState.ROLLEDBACK
 
     def _check_state_base(self, opname: str) -> None:

@@ -196,15 +196,6 @@ async def test_a_storm_on_a_single_connection_leaves_it_clean(dsn: str, conn: An
     assert report.cancelled > 300
 
 
-BEGIN_BUG = (
-    "driver bug: a task cancelled while its transaction's BEGIN is on the wire gives up "
-    "ownership, but the BEGIN still completes on the server; the session stays inside a "
-    "transaction block nobody owns (later calls run in it and fail with "
-    "InFailedSQLTransactionError once one errors)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BEGIN_BUG)
 async def test_a_task_cancelled_while_begin_is_on_the_wire_leaves_no_transaction_open(
     conn: Any,
 ) -> None:
@@ -221,7 +212,6 @@ async def test_a_task_cancelled_while_begin_is_on_the_wire_leaves_no_transaction
     assert not conn.is_in_transaction()
 
 
-@pytest.mark.xfail(strict=True, reason=BEGIN_BUG)
 async def test_a_storm_with_transactions_cursors_and_copies_leaves_everything_clean(
     dsn: str, conn: Any
 ) -> None:

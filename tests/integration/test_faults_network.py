@@ -246,11 +246,6 @@ async def test_close_on_a_stalled_network_returns_within_its_grace(
     proxy.resume()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="driver bug: a task cancelled while the network is stalled leaves its operation "
-    "on the wire forever; later calls without a timeout on that connection hang",
-)
 async def test_a_call_after_a_task_was_cancelled_on_a_stalled_network_ends_in_bounded_time(
     proxy: FaultProxy, via: str
 ) -> None:

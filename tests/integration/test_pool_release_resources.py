@@ -32,9 +32,11 @@ async def test_prepared_statement_stays_dead_when_the_connection_is_reacquired(p
 
 async def test_cursor_after_release_is_an_interface_error(pool):
     conn = await pool.acquire()
-    tr = conn.transaction()
-    await tr.start()
-    cur = await conn.cursor("SELECT generate_series(1, 10)")
-    await pool.release(conn)
+    try:
+        tr = conn.transaction()
+        await tr.start()
+        cur = await conn.cursor("SELECT generate_series(1, 10)")
+    finally:
+        await pool.release(conn)
     with pytest.raises(pgwire.InterfaceError):
         await cur.fetch(1)

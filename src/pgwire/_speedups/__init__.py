@@ -3,9 +3,10 @@
 Each submodule mirrors a pure-Python module under the same names and
 signatures: :mod:`.record` (``pgwire.record``), :mod:`.rows`
 (``pgwire.protocol.rows``), :mod:`.wire` (the Bind, binary COPY and DataRow-run
-loops of ``pgwire.protocol.messages`` and ``pgwire.protocol.rows``) and :mod:`.codecs` (the scalar and array codecs of
-``pgwire.codecs``). Importing this package fails with ``ImportError`` when the
-extension was not built; only :mod:`pgwire._impl` should import it.
+loops of ``pgwire.protocol.messages`` and ``pgwire.protocol.rows``) and
+:mod:`.codecs` (the scalar and array codecs of ``pgwire.codecs``). Importing
+this package fails with ``ImportError`` when the extension was not built; only
+:mod:`pgwire._impl` should import it.
 """
 
 from .codecs import TWINS
