@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py                      # own TempServer, every driver and workload
     python benchmarks/run.py --dsn postgresql://... --rounds 5 --duration 3 --loop uvloop
     python benchmarks/run.py --drivers pgwire,asyncpg --workloads select1,series
+    python benchmarks/run.py --chart benchmarks/chart.png   # also a PNG bar chart
 
 Every (round, workload, driver) measurement runs in a fresh child process (so
 the compiled and the pure pgwire never share a process, and no driver warms
@@ -416,6 +417,63 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:.0f}"
 
 
+def ratios_to_asyncpg(
+    results: dict[str, dict[str, list[float | str]]], drivers: list[str], workloads: list[str]
+) -> dict[str, dict[str, float]]:
+    """``{workload: {driver: median ratio to asyncpg}}``, higher is better.
+
+    For ``memory`` the ratio is inverted (asyncpg's peak RSS over the driver's).
+    Workloads without an asyncpg median, and drivers without values, are left out.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for workload in workloads:
+        base_values = [v for v in results[workload].get("asyncpg", []) if isinstance(v, float)]
+        if not base_values:
+            continue
+        base = statistics.median(base_values)
+        row: dict[str, float] = {}
+        for driver in drivers:
+            values = [v for v in results[workload].get(driver, []) if isinstance(v, float)]
+            if values and base:
+                median = statistics.median(values)
+                inverted = WORKLOADS[workload].unit == "MB"
+                row[driver] = base / median if inverted else median / base
+        out[workload] = row
+    return out
+
+
+def write_chart(
+    results: dict[str, dict[str, list[float | str]]],
+    drivers: list[str],
+    workloads: list[str],
+    path: str,
+    subtitle: str,
+) -> None:
+    """Write a PNG bar chart: one bar group per workload, one bar per driver, y = ratio."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    ratios = ratios_to_asyncpg(results, drivers, workloads)
+    shown = [w for w in workloads if w in ratios]
+    width = 0.8 / max(len(drivers), 1)
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(shown) + 2), 5.0))
+    for i, driver in enumerate(drivers):
+        xs = [j + (i - (len(drivers) - 1) / 2) * width for j in range(len(shown))]
+        ys = [ratios[w].get(driver, 0.0) for w in shown]
+        ax.bar(xs, ys, width, label=driver)
+    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xticks(range(len(shown)))
+    ax.set_xticklabels([WORKLOADS[w].title for w in shown], rotation=25, ha="right")
+    ax.set_ylabel("ratio to asyncpg (higher is better)")
+    ax.set_title(f"pgwire benchmarks: median ratio to asyncpg\n{subtitle}", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def report(
     results: dict[str, dict[str, list[float | str]]], drivers: list[str], workloads: list[str]
 ) -> str:
@@ -436,7 +494,7 @@ def report(
                 cells.append(notes[0][:40] if notes else "-")
                 continue
             median = statistics.median(values)
-            cell = f"{fmt(median, unit)} {unit}"
+            cell = fmt(median, unit) if unit == "MB" else f"{fmt(median, unit)} {unit}"
             if base:
                 ratio = median / base if unit != "MB" else base / median
                 ratios[driver].append(ratio)
@@ -480,14 +538,18 @@ def parent_main(args: argparse.Namespace) -> None:
     finally:
         if server is not None:
             server.stop()
-    print(
-        f"\n{args.rounds} rounds x {args.duration:g} s, loop={args.loop}, "
-        f"concurrency={args.concurrency}; median (ratio to asyncpg) [min..max over rounds]\n"
+    setup = (
+        f"{args.rounds} rounds x {args.duration:g} s, loop={args.loop}, "
+        f"concurrency={args.concurrency}"
     )
+    print(f"\n{setup}; median (ratio to asyncpg) [min..max over rounds]\n")
     print(report(results, drivers, workloads))
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=1)
+    if args.chart:
+        write_chart(results, drivers, workloads, args.chart, setup)
+        print(f"\nchart written to {args.chart}", file=sys.stderr)
 
 
 def main() -> None:
@@ -500,6 +562,9 @@ def main() -> None:
     parser.add_argument("--drivers", default=",".join(DRIVERS))
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--json", help="also write raw results to this file")
+    parser.add_argument(
+        "--chart", metavar="PATH", help="also write a PNG bar chart of the ratios to asyncpg"
+    )
     parser.add_argument("--child-driver", help=argparse.SUPPRESS)
     parser.add_argument("--child-workload", help=argparse.SUPPRESS)
     args = parser.parse_args()

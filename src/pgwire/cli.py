@@ -3,7 +3,8 @@
 * ``demo [DSN]``: the guided tour (:mod:`pgwire.demo`); a throwaway server is
   started when no DSN, ``$PGWIRE_DSN`` or ``PG*`` variable names one.
 * ``bench [ARGS]``: the driver comparison harness (``benchmarks/run.py`` of a
-  source checkout); ``ARGS`` are passed through.
+  source checkout); ``ARGS`` are passed through, and the PNG chart goes to
+  ``benchmarks/chart.png`` unless ``--chart PATH`` says otherwise.
 * ``copy``: load a CSV/text/binary file into a table, or dump a query to a
   file, through COPY, with a progress line (bytes, rows, and their rates).
 * ``check [DSN]``: connect once and report server version, TLS, authentication
@@ -233,6 +234,7 @@ async def check_command(dsn: str | None, out: IO[str], pings: int = 10) -> dict[
 
 
 def bench_command(argv: Sequence[str]) -> int:
+    """Run the harness with ``argv``; ``--chart benchmarks/chart.png`` unless one is given."""
     harness = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
     if not harness.exists():
         print(
@@ -241,7 +243,10 @@ def bench_command(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    return subprocess.call([sys.executable, str(harness), *argv])
+    args = list(argv)
+    if not any(a == "--chart" or a.startswith("--chart=") for a in args):
+        args += ["--chart", str(harness.parent / "chart.png")]
+    return subprocess.call([sys.executable, str(harness), *args])
 
 
 # ---------------------------------------------------------------- parser
