@@ -449,7 +449,10 @@ def write_chart(
     path: str,
     subtitle: str,
 ) -> None:
-    """Write a PNG bar chart: one bar group per workload, one bar per driver, y = ratio."""
+    """Write a PNG bar chart: one bar group per workload, one bar per driver, y = ratio.
+
+    Drivers that measured nothing (skipped, not installed) are left out.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
@@ -457,6 +460,7 @@ def write_chart(
 
     ratios = ratios_to_asyncpg(results, drivers, workloads)
     shown = [w for w in workloads if w in ratios]
+    drivers = [d for d in drivers if any(d in ratios[w] for w in shown)]
     width = 0.8 / max(len(drivers), 1)
     fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(shown) + 2), 5.0))
     for i, driver in enumerate(drivers):
