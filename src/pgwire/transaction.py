@@ -101,16 +101,20 @@ class Transaction:
             # Not inside this connection's open block: a new top-level transaction,
             # which waits while another task's transaction owns the connection.
             await conn._gate.take_ownership(self)
-            if conn.is_in_transaction():
-                conn._gate.release_ownership(self)
-                raise exceptions.InterfaceError(
-                    "cannot use Connection.transaction() in a manually started transaction"
-                )
-            conn._top_xact = self
-            current_transactions.set((*current_transactions.get(), self))
-            # A CancelRequest still on its way could interrupt a statement of this
-            # block, which cannot be sent again inside a transaction.
-            await conn._cancels_settled()
+            try:
+                if conn.is_in_transaction():
+                    raise exceptions.InterfaceError(
+                        "cannot use Connection.transaction() in a manually started transaction"
+                    )
+                conn._top_xact = self
+                current_transactions.set((*current_transactions.get(), self))
+                # A CancelRequest still on its way could interrupt a statement of this
+                # block, which cannot be sent again inside a transaction.
+                await conn._cancels_settled()
+            except BaseException:
+                # Nothing was sent: give the connection back as it was.
+                self._end_ownership()
+                raise
         else:
             if self._isolation is not None and self._isolation != top._isolation:
                 raise exceptions.InterfaceError(
