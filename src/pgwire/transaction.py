@@ -194,31 +194,21 @@ class Transaction:
 
     async def _commit(self) -> None:
         self._check_state("commit")
-        conn = self._conn
-        if self._nested:
-            query = f"RELEASE SAVEPOINT {self._savepoint};"
-        else:
-            query = "COMMIT;"
-        try:
-            await conn.execute(query)
-        except BaseException as exc:
-            self._state = TransactionState.FAILED
-            if not self._nested:
-                self._end_ownership(exc)
-            raise
-        if not self._nested:
-            self._end_ownership()
-        self._state = TransactionState.COMMITTED
+        query = f"RELEASE SAVEPOINT {self._savepoint};" if self._nested else "COMMIT;"
+        await self._end(query, TransactionState.COMMITTED)  # raises on a closed connection
 
     async def _rollback(self) -> None:
         self._check_state("rollback")
+        query = f"ROLLBACK TO SAVEPOINT {self._savepoint};" if self._nested else "ROLLBACK;"
+        await self._end(query, TransactionState.ROLLEDBACK)
+
+    async def _end(self, query: str, state: TransactionState) -> None:
+        """Run the COMMIT/ROLLBACK (or savepoint) statement and leave the block."""
         conn = self._conn
-        if self._nested:
-            query = f"ROLLBACK TO SAVEPOINT {self._savepoint};"
-        else:
-            query = "ROLLBACK;"
         try:
-            if not conn.is_closed():
+            # A rollback on a closed connection has nothing left to undo; a commit
+            # there must fail, never be reported as done.
+            if state is TransactionState.COMMITTED or not conn.is_closed():
                 await conn.execute(query)
         except BaseException as exc:
             self._state = TransactionState.FAILED
@@ -227,7 +217,7 @@ class Transaction:
             raise
         if not self._nested:
             self._end_ownership()
-        self._state = TransactionState.ROLLEDBACK
+        self._state = state
 
     def _check_state_base(self, opname: str) -> None:
         if self._state is TransactionState.COMMITTED:

@@ -191,7 +191,33 @@ class StartupOperation(Operation):
     __slots__ = ()
 
 
-class SimpleQueryOperation(Operation):
+class _RefusesCopy(Operation):
+    """A query that turns out to run COPY: COPY FROM STDIN is refused with CopyFail
+    (so the session stays in step) and COPY TO STDOUT data is dropped.
+
+    COPY goes through the ``copy_*`` methods, which use their own operations.
+    """
+
+    __slots__ = ()
+
+    def on_copy_in(self, payload: bytes, core: ProtocolCore) -> None:
+        core.send_raw(
+            messages.copy_fail_message(
+                "COPY FROM STDIN is not supported here; use copy_to_table()"
+            )
+        )
+
+    def on_copy_out(self, payload: bytes) -> None:
+        pass
+
+    def on_copy_data(self, payload: bytes) -> None:
+        pass
+
+    def on_copy_done(self) -> None:
+        pass
+
+
+class SimpleQueryOperation(_RefusesCopy):
     """One simple-protocol Query; ``status`` is the last CommandComplete tag.
 
     Result rows are not kept (``execute()`` without arguments returns only the
@@ -221,22 +247,6 @@ class SimpleQueryOperation(Operation):
         self.status = tag
 
     def on_empty_query(self) -> None:
-        pass
-
-    def on_copy_in(self, payload: bytes, core: ProtocolCore) -> None:
-        core.send_raw(
-            messages.copy_fail_message(
-                "COPY FROM STDIN is not supported by execute(); use copy_to_table()"
-            )
-        )
-
-    def on_copy_out(self, payload: bytes) -> None:
-        pass
-
-    def on_copy_data(self, payload: bytes) -> None:
-        pass
-
-    def on_copy_done(self) -> None:
         pass
 
 
@@ -285,7 +295,7 @@ class PrepareOperation(Operation):
         self.fields = None
 
 
-class ExecuteOperation(Operation):
+class ExecuteOperation(_RefusesCopy):
     """Bind + Execute for one or more argument sets of a prepared statement, then one Sync.
 
     With several argument sets (``executemany``) the whole batch runs in the
@@ -379,22 +389,6 @@ class ExecuteOperation(Operation):
     def on_portal_suspended(self) -> None:
         self.suspended = True
         self.executed += 1
-
-    def on_copy_in(self, payload: bytes, core: ProtocolCore) -> None:
-        core.send_raw(
-            messages.copy_fail_message(
-                "COPY FROM STDIN is not supported here; use copy_to_table()"
-            )
-        )
-
-    def on_copy_out(self, payload: bytes) -> None:
-        pass
-
-    def on_copy_data(self, payload: bytes) -> None:
-        pass
-
-    def on_copy_done(self) -> None:
-        pass
 
 
 def _decode_error(exc: Exception) -> BaseException:
