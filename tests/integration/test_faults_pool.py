@@ -117,9 +117,14 @@ async def test_random_cuts_and_splits_under_load_give_right_answers_or_connectio
     wrong: list[tuple[int, object]] = []
     outcomes = {"ok": 0, "broken": 0}
 
+    chaos_over = asyncio.Event()
+
     async def worker(w: int) -> None:
-        for n in range(40):
-            i = w * 1000 + n
+        # Keep calling for as long as the chaos lasts, so faults always meet live calls.
+        n = 0
+        while n < 40 or not chaos_over.is_set():
+            n += 1
+            i = w * 100000 + n
             try:
                 if n % 5 == 0:
                     async with pool.acquire(timeout=5) as con:
@@ -147,6 +152,8 @@ async def test_random_cuts_and_splits_under_load_give_right_answers_or_connectio
             if victims and rng.random() < 0.5:
                 rng.choice(victims).cut()
         proxy.plan = FaultPlan()
+        proxy.cut_all()  # at least once, every connection dies under live calls
+        chaos_over.set()
 
     await asyncio.wait_for(asyncio.gather(chaos(), *(worker(w) for w in range(6))), 60)
     assert wrong == []
