@@ -407,39 +407,24 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def add_log_listener(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(connection, message)`` for every NOTICE/WARNING the server sends."""
-        if not callable(callback):
-            raise exceptions.InterfaceError("log listener callback must be callable")
-        self._log_listeners.append(callback)
+        _add_callback(self._log_listeners, callback, "log listener")
 
     def remove_log_listener(self, callback: Callable[..., Any]) -> None:
-        try:
-            self._log_listeners.remove(callback)
-        except ValueError:
-            pass
+        _remove_callback(self._log_listeners, callback)
 
     def add_termination_listener(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(connection)`` once when the connection closes."""
-        if not callable(callback):
-            raise exceptions.InterfaceError("termination listener callback must be callable")
-        self._termination_listeners.append(callback)
+        _add_callback(self._termination_listeners, callback, "termination listener")
 
     def remove_termination_listener(self, callback: Callable[..., Any]) -> None:
-        try:
-            self._termination_listeners.remove(callback)
-        except ValueError:
-            pass
+        _remove_callback(self._termination_listeners, callback)
 
     def add_query_logger(self, callback: Callable[[LoggedQuery], Any]) -> None:
         """Call ``callback(LoggedQuery)`` after every query this connection runs."""
-        if not callable(callback):
-            raise exceptions.InterfaceError("query logger callback must be callable")
-        self._query_loggers.append(callback)
+        _add_callback(self._query_loggers, callback, "query logger")
 
     def remove_query_logger(self, callback: Callable[[LoggedQuery], Any]) -> None:
-        try:
-            self._query_loggers.remove(callback)
-        except ValueError:
-            pass
+        _remove_callback(self._query_loggers, callback)
 
     @contextlib.contextmanager
     def query_logger(self, callback: Callable[[LoggedQuery], Any]) -> Iterator[None]:
@@ -936,6 +921,17 @@ def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]
                 f"{exc.args[0]} (in element #{index} of executemany() sequence)"
             ) from exc
     return parts
+
+
+def _add_callback(callbacks: list[Callable[..., Any]], callback: Any, what: str) -> None:
+    if not callable(callback):
+        raise exceptions.InterfaceError(f"{what} callback must be callable")
+    callbacks.append(callback)
+
+
+def _remove_callback(callbacks: list[Callable[..., Any]], callback: Any) -> None:
+    with contextlib.suppress(ValueError):
+        callbacks.remove(callback)
 
 
 def _log_listener_failure(task: asyncio.Future[Any]) -> None:
