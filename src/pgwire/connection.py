@@ -581,13 +581,50 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         state: StatementState | None = None,
     ) -> ExecuteOperation:
         """Prepare (or take from the cache) and execute ``query`` once."""
+        op = await self._run_bound(
+            ctx,
+            query,
+            state,
+            lambda st: st.bind_execute(args, max_rows),
+            keep_rows=keep_rows,
+            record_class=record_class,
+        )
+        assert op is not None  # one argument set always makes a Bind
+        return op
+
+    async def _run_bound(
+        self,
+        ctx: _OperationContext,
+        query: str,
+        state: StatementState | None,
+        bind: Callable[[StatementState], bytes],
+        *,
+        keep_rows: bool,
+        record_class: type[Record] | None,
+    ) -> ExecuteOperation | None:
+        """Send ``bind(statement)`` (Bind/Execute messages) and one Sync; wait for the result.
+
+        The statement is ``state`` or ``query`` prepared (or taken from the
+        cache). A cached statement the server invalidated is prepared again
+        and the execution retried once (see :meth:`_is_stale_statement`).
+        Returns ``None`` when ``bind`` produced nothing to run.
+        """
         if record_class is not None:
             _check_record_class(record_class)
         cls = record_class or self._record_class
         retried = False
         while True:
             st = state or await self._prepare_state(ctx, query)
-            payload = st.bind_execute(args, max_rows)
+            try:
+                payload = bind(st)
+            except BaseException:
+                if st.transient:
+                    self._stmts_to_close.append(st.name)
+                raise
+            if not payload:
+                if st.transient:
+                    self._stmts_to_close.append(st.name)
+                return None
             if st.transient:
                 payload += messages.close_statement(st.name)
             payload += messages.SYNC
@@ -623,37 +660,21 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._check_open()
         if record_class is not None:
             _check_record_class(record_class)
-        cls = record_class or self._record_class
         if not isinstance(args, (list, tuple)):
             args = list(args)
+        arg_sets: Sequence[Sequence[Any]] = args
         async with self._operation(timeout, query=query, args=args) as ctx:
-            retried = False
-            while True:
-                st = state or await self._prepare_state(ctx, query)
-                parts = _bind_many(st, args)
-                if not parts:
-                    if st.transient:
-                        self._stmts_to_close.append(st.name)
-                    return [] if keep_rows else None
-                if st.transient:
-                    parts.append(messages.close_statement(st.name))
-                parts.append(messages.SYNC)
-                op = ExecuteOperation(
-                    b"".join(parts),
-                    decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
-                    decoders=st.decoders,
-                    desc=st.desc,
-                    record_class=cls,
-                )
-                try:
-                    op = await ctx.run(op)
-                except exceptions.PostgresError as exc:
-                    if state is None and not retried and self._is_stale_statement(exc, st):
-                        retried = True
-                        continue
-                    raise
-                st.status = op.status
-                return op.rows if keep_rows else None
+            op = await self._run_bound(
+                ctx,
+                query,
+                state,
+                lambda st: b"".join(_bind_many(st, arg_sets)),
+                keep_rows=keep_rows,
+                record_class=record_class,
+            )
+        if op is None:
+            return [] if keep_rows else None
+        return op.rows if keep_rows else None
 
     def _is_stale_statement(self, exc: exceptions.PostgresError, st: StatementState) -> bool:
         """Forget ``st`` when the server invalidated it; True when a retry is safe.
