@@ -189,6 +189,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._config = config
         self._gate = Gate()
         self._flush_scheduled = False
+        self._writes_held = 0
         self._stray_cancel_until = 0.0
         self._watched: dict[Operation, asyncio.Future[None]] = {}
         self._cancels_in_flight = 0
@@ -564,6 +565,19 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
+
+    def _flush_submitted(self) -> None:
+        """Send a just-submitted operation's messages.
+
+        The only operation of an idle connection goes out at once, saving the
+        request a loop iteration; one submitted while others are queued, or
+        inside :meth:`pipeline`, waits for the end of the iteration so that
+        everything ready by then shares one write.
+        """
+        if self._flush_scheduled or self._writes_held or self._core.pending > 1:
+            self._schedule_flush()
+        else:
+            self._protocol.flush()
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -1078,7 +1092,7 @@ class _OperationContext:
                 conn._closed = True
                 raise
             self._current = op
-            conn._schedule_flush()
+            conn._flush_submitted()
             if not op.done:
                 try:
                     if self.deadline is None:

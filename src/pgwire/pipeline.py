@@ -83,6 +83,7 @@ class Pipeline:
         if self._open:
             raise exceptions.InterfaceError("this pipeline is already in use")
         self._open = True
+        self._conn._writes_held += 1
         return self
 
     async def __aexit__(
@@ -93,9 +94,12 @@ class Pipeline:
     ) -> None:
         self._open = False
         tasks = [r._task for r in self._results]
-        if tasks:
-            # Everything added is on the wire already; let it finish either way.
-            await asyncio.wait(tasks)
+        try:
+            if tasks:
+                # Everything added is on the wire already; let it finish either way.
+                await asyncio.wait(tasks)
+        finally:
+            self._conn._writes_held -= 1
 
     @property
     def results(self) -> list[PipelineResult]:

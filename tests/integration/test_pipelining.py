@@ -31,23 +31,41 @@ async def test_an_error_fails_only_its_own_operation(conn):
     assert not conn.is_in_transaction()
 
 
-async def test_operations_ready_in_one_loop_iteration_go_out_in_one_write(conn):
-    await conn.fetchval("SELECT $1::int", 0)  # prepare and cache the statement
+def _count_writes(conn):
     writes = []
-    transport = conn._transport
-    original = transport.write
+    original = conn._transport.write
 
     def counting_write(data):
         writes.append(len(data))
         return original(data)
 
-    transport.write = counting_write
+    conn._transport.write = counting_write
+    return writes
+
+
+async def test_operations_queued_behind_another_in_one_loop_iteration_share_one_write(conn):
+    await conn.fetchval("SELECT $1::int", 0)  # prepare and cache the statement
+    writes = _count_writes(conn)
     try:
         results = await asyncio.gather(*(conn.fetchval("SELECT $1::int", i) for i in range(50)))
     finally:
-        transport.write = original
+        del conn._transport.write
     assert results == list(range(50))
-    assert len(writes) == 1
+    # The first goes out at once (the connection was idle), the other 49 together.
+    assert len(writes) == 2
+
+
+async def test_an_operation_on_an_idle_connection_is_written_before_the_task_yields(conn):
+    await conn.fetchval("SELECT $1::int", 0)
+    writes = _count_writes(conn)
+    try:
+        task = asyncio.ensure_future(conn.fetchval("SELECT $1::int", 7))
+        await asyncio.sleep(0)  # lets the task run up to its first real wait
+        written_before_any_other_callback = len(writes)
+        assert await task == 7
+    finally:
+        del conn._transport.write
+    assert written_before_any_other_callback == 1
 
 
 async def test_a_transaction_holds_the_connection_until_it_ends(conn):
