@@ -127,6 +127,16 @@ def test_the_builtin_registry_uses_the_selected_implementation() -> None:
     assert codec.decode is _impl.codec_twin(numeric.int4_decode)
 
 
+def test_text_format_types_decode_with_the_selected_text_decoder() -> None:
+    from pgwire.codecs import oids
+    from pgwire.codecs.registry import BUILTIN, text_fallback_codec
+
+    regproc = BUILTIN.get(oids.REGPROC)
+    assert regproc is not None and regproc.format == 0
+    assert regproc.decode is _impl.codec_twin(text.text_decode)
+    assert text_fallback_codec(99999).decode is _impl.codec_twin(text.text_decode)
+
+
 # --- scalar decoders -----------------------------------------------------------------------
 
 INT_PAYLOADS = [b"", b"\x00", b"\x00\x01", b"\xff\xff", b"\x80\x00\x00\x00", b"\x7f" + b"\xff" * 7]

@@ -143,10 +143,6 @@ class CodecRegistry:
         return seen
 
 
-def _text_decode(data: bytes) -> str:
-    return data.decode("utf-8")
-
-
 def _text_encode(value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
@@ -162,4 +158,8 @@ def text_fallback_codec(oid: int, name: str = "unknown") -> Codec:
     UTF-8, passes bytes-like values through, and sends ``str(value)`` for
     anything else (the server parses it with the type's input function).
     """
-    return Codec(oid, name, _text_encode, _text_decode, format=0)
+    # Imported here: the twin lookup loads the compiled module, which imports this one.
+    from .. import _impl
+    from .text import text_decode
+
+    return Codec(oid, name, _text_encode, _impl.codec_twin(text_decode), format=0)
