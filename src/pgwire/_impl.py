@@ -89,7 +89,7 @@ decode_row: Any = _compiled.decode_row if _compiled is not None else _py_rows.de
 """The DataRow -> Record loop (pure-Python reference; a compiled twin has the same name)."""
 
 #: Pure twin: :func:`pgwire.protocol.rows.consume_results`.
-consume_results: Callable[[bytearray, int, Any], int] = (
+consume_results: Callable[[bytearray, int, int, Any], int] = (
     _compiled.consume_results if _compiled is not None else _py_rows.consume_results
 )
 #: Pure twin: :func:`pgwire.protocol.messages.bind_execute_batch`.

@@ -75,7 +75,7 @@ STRAY_CANCEL_WINDOW = 10.0
 MAX_STRAY_RETRIES = 10
 
 
-class _WireProtocol(asyncio.Protocol):
+class _WireProtocol(asyncio.BufferedProtocol):
     """Feeds the core from the transport and writes what it produces."""
 
     def __init__(self, core: ProtocolCore) -> None:
@@ -106,10 +106,14 @@ class _WireProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.flush()
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # The transport reads straight into the core's receive buffer.
+        return self.core.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
         core = self.core
         try:
-            core.receive_data(data)
+            core.buffer_updated(nbytes)
         except exceptions.ProtocolError:
             if self.transport is not None:
                 self.transport.abort()

@@ -527,7 +527,7 @@ def consume(impl: Any, op: Any, stream: bytes, cuts: tuple[int, ...] = ()) -> tu
     pos = 0
     for piece in (stream[a:b] for a, b in zip((0, *cuts), (*cuts, len(stream)), strict=True)):
         buf += piece
-        pos = loop(buf, pos, op)
+        pos = loop(buf, pos, len(buf), op)
     rows_ = [tuple(r.values()) for r in op.rows]
     return pos, rows_, op.status, op.executed, type(op.error)
 
@@ -567,6 +567,16 @@ def test_consume_results_skips_rows_nobody_keeps(impl: Any) -> None:
     )
     assert (rows_, status, executed) == ([], "SELECT 1", 2)
     assert RESULT_STREAM[pos : pos + 1] == b"Z"
+
+
+def test_consume_results_ignores_bytes_past_the_end_it_is_given(impl: Any) -> None:
+    loop = twins_loop("consume_results") if impl.name == "compiled" else rows.consume_results
+    bind_complete = message(b"2", b"")
+    complete = message(b"C", b"SELECT 1\x00")
+    buf = bytearray(bind_complete + complete)
+    op = result_op(impl)
+    assert loop(buf, 0, len(buf) - 1, op) == len(bind_complete)
+    assert (op.executed, op.status) == (0, "")
 
 
 def test_consume_results_leaves_an_invalid_length_to_the_framing_loop(impl: Any) -> None:

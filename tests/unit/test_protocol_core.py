@@ -16,6 +16,8 @@ import pytest
 from pgwire import exceptions
 from pgwire.protocol import messages
 from pgwire.protocol.core import (
+    RECV_BUFFER_KEEP,
+    RECV_BUFFER_SIZE,
     ConnectionState,
     ExecuteOperation,
     Operation,
@@ -624,13 +626,15 @@ PIPELINE_REPLY = (
 
 
 def run_pipeline(
-    chunks: Iterable[bytes], make_execute: ExecuteFactory
+    chunks: Iterable[bytes],
+    make_execute: ExecuteFactory,
+    feed: Callable[[ProtocolCore, Iterable[bytes]], None] = feed_in_pieces,
 ) -> tuple[list[object], list[str]]:
     core = ready_core()
     notices: list[str] = []
     core.on_notice = lambda fields: notices.append(fields["M"])
     ops = [core.submit(make_execute()) for _ in range(3)]
-    feed_in_pieces(core, chunks)
+    feed(core, chunks)
     outcome: list[object] = [
         (values(op), type(op.error).__name__, getattr(op.error, "message", None)) for op in ops
     ]
@@ -658,6 +662,67 @@ def test_a_stream_fed_one_byte_at_a_time_gives_the_same_result(
     one_by_one = [PIPELINE_REPLY[i : i + 1] for i in range(len(PIPELINE_REPLY))]
 
     assert run_pipeline(one_by_one, make_execute) == expected
+
+
+def read_into(core: ProtocolCore, data: bytes) -> None:
+    """What a buffered transport does: read into get_buffer(), then buffer_updated()."""
+    while data:
+        space = core.get_buffer(-1)
+        n = min(len(space), len(data))
+        space[:n] = data[:n]
+        core.buffer_updated(n)
+        data = data[n:]
+
+
+def read_in_pieces(core: ProtocolCore, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        read_into(core, chunk)
+
+
+def test_bytes_read_into_the_buffer_give_the_same_result_as_fed_bytes(
+    make_execute: ExecuteFactory,
+) -> None:
+    expected = run_pipeline([PIPELINE_REPLY], make_execute)
+    for cut in range(1, len(PIPELINE_REPLY), 7):
+        pieces = [PIPELINE_REPLY[:cut], PIPELINE_REPLY[cut:]]
+        assert run_pipeline(pieces, make_execute, feed=read_in_pieces) == expected, cut
+
+
+def test_get_buffer_makes_room_for_the_rest_of_a_partly_received_message() -> None:
+    core = ready_core()
+    op = core.submit(SimpleQueryOperation("SELECT big"))
+    big = data_row(b"x" * (3 * RECV_BUFFER_SIZE))
+    core.receive_data(row_description(("big", 17)) + big[:1000])
+
+    assert len(core.get_buffer(-1)) >= len(big) - 1000
+    read_into(core, big[1000:] + command_complete("SELECT 1") + ready())
+    assert op.done and op.error is None and op.status == "SELECT 1"
+
+
+def test_a_grown_receive_buffer_is_given_back_once_drained() -> None:
+    core = ready_core()
+    op = core.submit(SimpleQueryOperation("SELECT big"))
+    big = data_row(b"x" * (2 * RECV_BUFFER_KEEP))
+    read_into(core, row_description(("big", 17)) + big + command_complete("SELECT 1") + ready())
+
+    assert op.done and op.error is None
+    assert len(core.get_buffer(-1)) <= RECV_BUFFER_SIZE
+
+
+def test_a_corrupt_message_length_does_not_allocate_it() -> None:
+    core = ready_core()
+    core.submit(SimpleQueryOperation("SELECT 1"))
+    core.receive_data(b"D\x7f\xff\xff\xff")
+
+    assert len(core.get_buffer(-1)) < 0x7FFFFFFF // 2
+
+
+def test_reporting_more_bytes_than_the_buffer_offered_is_refused() -> None:
+    core = ready_core()
+    space = len(core.get_buffer(-1))
+
+    with pytest.raises(ValueError, match="exceeds"):
+        core.buffer_updated(space + 1)
 
 
 def test_an_empty_chunk_changes_nothing(make_execute: ExecuteFactory) -> None:

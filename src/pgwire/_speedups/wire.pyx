@@ -321,7 +321,7 @@ cdef inline int32_t _i32(const unsigned char* p) noexcept nogil:
                      | (<uint32_t>p[2] << 8) | <uint32_t>p[3])
 
 
-def consume_results(bytearray buf, Py_ssize_t pos, op):
+def consume_results(bytearray buf, Py_ssize_t pos, Py_ssize_t end, op):
     """Twin of :func:`pgwire.protocol.rows.consume_results`.
 
     While ``op`` keeps rows, has no error and decodes with the compiled
@@ -329,7 +329,8 @@ def consume_results(bytearray buf, Py_ssize_t pos, op):
     to ``op.rows``; a row that fails to decode goes to ``op.on_data_row``,
     which records the error exactly as the pure path does.
     """
-    cdef Py_ssize_t end = PyByteArray_GET_SIZE(buf)
+    if end > PyByteArray_GET_SIZE(buf):
+        end = PyByteArray_GET_SIZE(buf)
     cdef const unsigned char* p
     cdef Py_ssize_t msg_end
     cdef int32_t length

@@ -4,7 +4,9 @@ Theory of operation
 -------------------
 
 1. The core performs no I/O. The caller feeds bytes it received with
-   :meth:`ProtocolCore.receive_data` and writes whatever
+   :meth:`ProtocolCore.receive_data` (or reads them straight into
+   :meth:`ProtocolCore.get_buffer` and reports them with
+   :meth:`ProtocolCore.buffer_updated`) and writes whatever
    :meth:`ProtocolCore.data_to_send` returns. It imports neither asyncio,
    socket nor ssl, so it can be driven by scripted bytes alone.
 
@@ -55,6 +57,16 @@ __all__ = [
     "CloseOperation",
     "ProtocolCore",
 ]
+
+#: Size of a connection's receive buffer; it grows for larger messages.
+RECV_BUFFER_SIZE = 256 * 1024
+#: A grown receive buffer larger than this is given back once it is drained.
+RECV_BUFFER_KEEP = 4 * 1024 * 1024
+#: get_buffer() offers at least this much space.
+_RECV_MIN_FREE = 16 * 1024
+#: A partly received message is given room for all of it at once up to this size;
+#: past it the buffer doubles as bytes arrive (a corrupt length allocates nothing).
+_RECV_PRESIZE_LIMIT = 16 * 1024 * 1024
 
 _int32_from = struct.Struct("!i").unpack_from
 _uint32_pair_from = struct.Struct("!ii").unpack_from
@@ -450,8 +462,12 @@ class ProtocolCore:
 
         self._queue: deque[Operation] = deque()
         self._out = bytearray()
-        self._buf = bytearray()
+        # Received bytes live in _buf[_pos:_end]. The buffer is never resized (it is
+        # exported through _view); it is compacted in place or replaced by a larger one.
+        self._buf = bytearray(RECV_BUFFER_SIZE)
+        self._view = memoryview(self._buf)
         self._pos = 0
+        self._end = 0
         self.closed_error: BaseException | None = None
 
         self.on_notification: Callable[[int, str, str], None] = _ignore3
@@ -532,13 +548,65 @@ class ProtocolCore:
         """Consume bytes from the server, dispatching every complete message."""
         if self.state is ConnectionState.CLOSED:
             return
+        n = len(data)
+        self._make_room(n)
+        end = self._end
+        self._view[end : end + n] = data
+        self._end = end + n
+        self._process()
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Writable space at the end of the receive buffer, for reading bytes into.
+
+        Report how many bytes were written with :meth:`buffer_updated` before
+        calling anything else on the core. When a message is partly received
+        the space fits the rest of it (up to a limit), so a large value arrives
+        in place instead of in chunks that are copied together later.
+        """
+        pos, end = self._pos, self._end
+        want = _RECV_MIN_FREE
+        if end - pos >= 5:
+            (length,) = _header_from(self._buf, pos + 1)
+            rest = pos + 1 + length - end
+            if rest > want:
+                want = min(rest, _RECV_PRESIZE_LIMIT)
+        if len(self._buf) - end < want:
+            self._make_room(want)
+        return self._view[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were written at the start of the last :meth:`get_buffer` space."""
+        if self.state is ConnectionState.CLOSED:
+            return
+        end = self._end + nbytes
+        if nbytes < 0 or end > len(self._buf):
+            raise ValueError(f"buffer_updated({nbytes}) exceeds the space get_buffer() gave")
+        self._end = end
+        self._process()
+
+    def _make_room(self, free: int) -> None:
+        """Ensure ``free`` bytes of space after the unconsumed bytes."""
+        pos, end = self._pos, self._end
+        size = len(self._buf)
+        if size - end >= free:
+            return
+        unconsumed = end - pos
+        if unconsumed + free <= size:
+            if unconsumed:
+                self._view[:unconsumed] = self._view[pos:end]
+        else:
+            buf = bytearray(max(unconsumed + free, 2 * size))
+            buf[:unconsumed] = self._view[pos:end]
+            self._buf = buf
+            self._view = memoryview(buf)
+        self._pos = 0
+        self._end = unconsumed
+
+    def _process(self) -> None:
+        """Dispatch every complete message in the receive buffer."""
         buf = self._buf
-        if self._pos == len(buf):
-            buf.clear()
-            self._pos = 0
-        buf += data
         pos = self._pos
-        end = len(buf)
+        end = self._end
         queue = self._queue
         try:
             while end - pos >= 5:
@@ -549,7 +617,7 @@ class ProtocolCore:
                     and type(queue[0]).on_data_row is ExecuteOperation.on_data_row
                 ):
                     # A run of results for an ExecuteOperation: one call, no per-message dispatch.
-                    after = consume_results(buf, pos, queue[0])
+                    after = consume_results(buf, pos, end, queue[0])
                     if after != pos:
                         pos = self._pos = after
                         continue
@@ -572,10 +640,13 @@ class ProtocolCore:
             err = exceptions.ProtocolError(f"malformed message from the server: {exc}")
             self._close(err)
             raise err from exc
-        self._pos = pos
-        if pos > 65536 and pos * 2 > end:
-            del buf[:pos]
-            self._pos = 0
+        if pos == end:
+            self._pos = self._end = 0
+            if len(buf) > RECV_BUFFER_KEEP:
+                self._buf = bytearray(RECV_BUFFER_SIZE)
+                self._view = memoryview(self._buf)
+        else:
+            self._pos = pos
 
     # ------------------------------------------------------------ dispatch
 

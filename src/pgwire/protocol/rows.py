@@ -43,8 +43,8 @@ def decode_row(
     return make_record(record_class, desc, tuple(values))
 
 
-def consume_results(buf: bytearray, pos: int, op: Any) -> int:
-    """Hand the run of complete result messages starting at ``buf[pos]`` to ``op``.
+def consume_results(buf: bytearray, pos: int, end: int, op: Any) -> int:
+    """Hand the run of complete result messages in ``buf[pos:end]`` to ``op``.
 
     Result messages are DataRow (``op.on_data_row(payload)``), BindComplete
     (``op.on_bind_complete()``) and CommandComplete
@@ -55,7 +55,7 @@ def consume_results(buf: bytearray, pos: int, op: Any) -> int:
     (the caller's framing loop handles those), and returns the position
     after the last message consumed.
     """
-    end = len(buf)
+    end = min(end, len(buf))
     while end - pos >= 5:
         tag = buf[pos]
         if tag != 0x44 and tag != 0x32 and tag != 0x43:
