@@ -7,11 +7,13 @@ when the extension is built.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import struct
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -353,6 +355,32 @@ def test_decode_row_follows_a_changed_decoder_list(impl: Any) -> None:
     assert impl.decode_row(payload, decoders, desc, impl.record.Record)["a"] == 1
     decoders[0] = bytes
     assert impl.decode_row(payload, decoders, desc, impl.record.Record)["a"] == payload[6:]
+
+
+def test_a_row_of_scalars_stays_out_of_the_cycle_collector(compiled: ModuleType) -> None:
+    desc = compiled.RecordDescriptor(["n", "s"])
+    payload = data_row(numeric.int4_encode(1), b"x")
+    decoders = [_impl.codec_twin(numeric.int4_decode), _impl.codec_twin(text.text_decode)]
+    record = compiled.decode_row(payload, decoders, desc, compiled.Record)
+    assert not gc.is_tracked(record)
+    assert record["n"] == 1 and record["s"] == "x"
+
+
+def test_a_cycle_through_a_row_value_is_still_collected(compiled: ModuleType) -> None:
+    desc = compiled.RecordDescriptor(["items"])
+
+    class Items(list[Any]):
+        pass
+
+    record = compiled.decode_row(
+        data_row(b"x"), [lambda data: Items([data])], desc, compiled.Record
+    )
+    assert gc.is_tracked(record)
+    record["items"].append(record)
+    alive = weakref.ref(record["items"])
+    del record
+    gc.collect()
+    assert alive() is None
 
 
 def test_compiled_decode_row_refuses_a_foreign_record_class(compiled: ModuleType) -> None:

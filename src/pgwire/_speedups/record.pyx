@@ -11,6 +11,8 @@ from cpython.tuple cimport PyTuple_GET_SIZE
 cdef extern from "Python.h":
     int Py_ReprEnter(object) except -1
     void Py_ReprLeave(object)
+    int PyObject_GC_IsTracked(object)
+    void PyObject_GC_UnTrack(void*)
 
 
 @cython.final
@@ -145,6 +147,10 @@ cdef Record new_record(type cls, RecordDescriptor desc, tuple values):
     cdef Record record = <Record>Record.__new__(cls)
     record._desc = desc
     record._values = values
+    if cls is Record and not PyObject_GC_IsTracked(values):
+        # Nothing it refers to can lead back to it: keep it out of the cycle
+        # collector's scans (one less object per row for every collection).
+        PyObject_GC_UnTrack(<void*>record)
     return record
 
 

@@ -10,6 +10,10 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
+
+cdef extern from "Python.h":
+    int PyObject_GC_IsTracked(object)
+    void PyObject_GC_UnTrack(void*)
 from libc.stdint cimport int16_t, int32_t, uint32_t
 
 import struct as _struct
@@ -74,6 +78,7 @@ cdef object decode_row_at(const unsigned char* p, Py_ssize_t n, list decoders,
     cdef Py_ssize_t pos = 2
     cdef Py_ssize_t i
     cdef int32_t size
+    cdef bint atomic = True
     for i in range(count):
         if pos + 4 > n:
             raise _StructError("DataRow is truncated")
@@ -86,6 +91,12 @@ cdef object decode_row_at(const unsigned char* p, Py_ssize_t n, list decoders,
                 raise _StructError("DataRow is truncated")
             value = decode_value(codes[i], p + pos, size, <object>PyList_GET_ITEM(decoders, i))
             pos += size
+            if atomic and PyObject_GC_IsTracked(value):
+                atomic = False
         Py_INCREF(value)
         PyTuple_SET_ITEM(values, i, value)
+    if atomic:
+        # What the collector would find on its first pass (a tuple of untracked
+        # values cannot be part of a cycle), without the pass.
+        PyObject_GC_UnTrack(<void*>values)
     return new_record(record_class, desc, values)
