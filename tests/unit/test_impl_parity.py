@@ -186,6 +186,24 @@ def test_numeric_decoder_matches_on_encoded_decimals(twins: Twins, value: Decima
     assert_parity("numeric.numeric_decode", twins, payload)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "-0.000",
+        "1e-16383",
+        "-123456789012345678901234567890.123456789",
+        "9" * 300,
+        "-" + "1" * 150 + "." + "2" * 150,
+        "1e300",
+        "0.0000000000000000000000000000001",
+    ],
+)
+def test_numeric_decoder_matches_on_short_and_long_values(twins: Twins, text: str) -> None:
+    payload = numeric.numeric_encode(Decimal(text))
+    assert_parity("numeric.numeric_decode", twins, payload)
+
+
 def test_uuid_decoder_returns_an_equal_uuid(twins: dict[str, Callable[..., Any]]) -> None:
     value = UUID("12345678-1234-5678-1234-567812345678")
     assert twins["uuid.uuid_decode"](value.bytes) == value
@@ -381,6 +399,27 @@ def test_a_cycle_through_a_row_value_is_still_collected(compiled: ModuleType) ->
     del record
     gc.collect()
     assert alive() is None
+
+
+@given(st.binary(max_size=40))
+def test_decode_row_decodes_array_columns_like_the_array_codec(
+    twins: Twins, compiled: ModuleType, payload: bytes
+) -> None:
+    pure = make_array_codec(1007, int4_codec(numeric.int4_decode), "_int4")
+    codec = twins["array.make_array_codec"](
+        1007, int4_codec(twins["numeric.int4_decode"]), "_int4"
+    )
+    samples = [payload, pure.encode([1, None, 3]), pure.encode([[1, 2], [3, 4]]), pure.encode([])]
+    desc = compiled.RecordDescriptor(["a"])
+    for sample in samples:
+        expected = outcome(pure.decode, sample)
+        row = outcome(
+            lambda data: compiled.decode_row(
+                data_row(data), [codec.decode], desc, compiled.Record
+            )["a"],
+            sample,
+        )
+        assert same(expected, row), sample
 
 
 def test_compiled_decode_row_refuses_a_foreign_record_class(compiled: ModuleType) -> None:

@@ -13,7 +13,7 @@ statement) selects an inline decoder, so builtin types cost no Python call.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.datetime cimport date_new, datetime_new, import_datetime, time_new, timedelta_new
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
@@ -114,6 +114,7 @@ DEF C_JSONB = 15
 DEF C_INTERVAL = 16
 DEF C_TIME = 17
 DEF C_UINT8 = 18
+DEF C_ARRAY = 19  # an ArrayDecoder: one-dimensional arrays decoded in place
 
 
 # --- byte readers --------------------------------------------------------------
@@ -169,7 +170,12 @@ cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
 
 # --- decoders at C level ---------------------------------------------------------
 
-cdef object _timestamp(const unsigned char* p, object tz, object fallback, object data):
+cdef inline object _fallback(object decoder, const unsigned char* p, Py_ssize_t n):
+    """``decoder`` called with a copy of the payload: the unusual-value path."""
+    return decoder(PyBytes_FromStringAndSize(<const char*>p, n))
+
+
+cdef object _timestamp(const unsigned char* p, object tz, object fallback):
     cdef int64_t micros = <int64_t>_u64(p)
     if micros == 0x7FFFFFFFFFFFFFFF:
         return _DATETIME_MAX
@@ -179,7 +185,7 @@ cdef object _timestamp(const unsigned char* p, object tz, object fallback, objec
     cdef int64_t rest = micros - days * _US_PER_DAY
     cdef int64_t ordinal = _EPOCH_ORDINAL + days
     if ordinal < 1 or ordinal > _MAX_ORDINAL:
-        return fallback(data())
+        return _fallback(fallback, p, 8)
     cdef int y, m, d
     _civil(ordinal, &y, &m, &d)
     cdef int64_t secs = rest // 1000000
@@ -187,46 +193,71 @@ cdef object _timestamp(const unsigned char* p, object tz, object fallback, objec
                         <int>(rest % 1000000), tz)
 
 
-cdef object _numeric(const unsigned char* p, Py_ssize_t n, object fallback, object data):
+cdef object _numeric(const unsigned char* p, Py_ssize_t n, object fallback):
     if n < 8:
-        return fallback(data())
+        return _fallback(fallback, p, n)
     cdef int ndigits = <int16_t>_u16(p)
     cdef int weight = <int16_t>_u16(p + 2)
     cdef int sign = _u16(p + 4)
     cdef int dscale = _u16(p + 6)
     if (sign != 0 and sign != 0x4000) or ndigits < 0 or n < 8 + 2 * ndigits:
-        return fallback(data())
-    # The digits as text, then rescaled to exponent -dscale (as the pure codec does).
+        return _fallback(fallback, p, n)
+    # "[-]<digits>E-<dscale>": the digits rescaled to exponent -dscale (as the pure
+    # codec does), parsed by Decimal.
     cdef int shift = 4 * (weight - ndigits + 1) + dscale
     cdef Py_ssize_t length = 4 * ndigits
     cdef Py_ssize_t total = length + (shift if shift > 0 else 0)
     if total > 100000:
-        return fallback(data())
-    cdef bytearray buf = bytearray(total + 1 if total > 0 else 1)
-    cdef char* out = buf
+        return _fallback(fallback, p, n)
+    cdef char small[96]
+    cdef bytearray big = None
+    cdef char* out = small
+    if total + 16 > 96:
+        big = bytearray(total + 16)
+        out = big
+    cdef Py_ssize_t at = 0
+    if sign == 0x4000:
+        out[0] = 45  # '-'
+        at = 1
+    cdef char* digits = out + at
     cdef int i, digit
     cdef Py_ssize_t k
     for i in range(ndigits):
         digit = _u16(p + 8 + 2 * i)
         if digit > 9999:
-            return fallback(data())
-        out[4 * i] = <char>(48 + digit // 1000)
-        out[4 * i + 1] = <char>(48 + (digit // 100) % 10)
-        out[4 * i + 2] = <char>(48 + (digit // 10) % 10)
-        out[4 * i + 3] = <char>(48 + digit % 10)
+            return _fallback(fallback, p, n)
+        digits[4 * i] = <char>(48 + digit // 1000)
+        digits[4 * i + 1] = <char>(48 + (digit // 100) % 10)
+        digits[4 * i + 2] = <char>(48 + (digit // 10) % 10)
+        digits[4 * i + 3] = <char>(48 + digit % 10)
     if shift > 0:
         for k in range(length, total):
-            out[k] = 48
+            digits[k] = 48
         length = total
     elif shift < 0:
         length += shift
     if length <= 0:
-        out[0] = 48
+        digits[0] = 48
         length = 1
-    text = PyUnicode_DecodeUTF8(out, length, NULL)
-    if sign == 0x4000:
-        return _Decimal(f"-{text}E-{dscale}")
-    return _Decimal(f"{text}E-{dscale}")
+    at += length
+    out[at] = 69  # 'E'
+    out[at + 1] = 45  # '-'
+    at += 2
+    # dscale is at most 0x3FFF: five decimal digits.
+    cdef char exponent[8]
+    cdef int e = 0
+    cdef int scale = dscale
+    while True:
+        exponent[e] = <char>(48 + scale % 10)
+        e += 1
+        scale //= 10
+        if scale == 0:
+            break
+    while e > 0:
+        e -= 1
+        out[at] = exponent[e]
+        at += 1
+    return _Decimal(PyUnicode_DecodeASCII(out, at, NULL))
 
 
 cdef object _uuid_from(const unsigned char* p):
@@ -234,23 +265,6 @@ cdef object _uuid_from(const unsigned char* p):
     _object_setattr(value, "int", int.from_bytes(PyBytes_FromStringAndSize(<const char*>p, 16), "big"))
     _object_setattr(value, "is_safe", _UUID_UNKNOWN)
     return value
-
-
-cdef class _Slice:
-    """Lazily materialised payload bytes, for the fallback paths only."""
-
-    cdef const unsigned char* p
-    cdef Py_ssize_t n
-
-    def __call__(self):
-        return PyBytes_FromStringAndSize(<const char*>self.p, self.n)
-
-
-cdef inline _Slice _lazy(const unsigned char* p, Py_ssize_t n):
-    cdef _Slice s = _Slice.__new__(_Slice)
-    s.p = p
-    s.n = n
-    return s
 
 
 cdef object decode_value(int code, const unsigned char* p, Py_ssize_t n, object decoder):
@@ -274,11 +288,11 @@ cdef object decode_value(int code, const unsigned char* p, Py_ssize_t n, object 
     if code == C_BYTEA:
         return PyBytes_FromStringAndSize(<const char*>p, n)
     if code == C_TIMESTAMPTZ and n == 8:
-        return _timestamp(p, _UTC, decoder, _lazy(p, n))
+        return _timestamp(p, _UTC, decoder)
     if code == C_TIMESTAMP and n == 8:
-        return _timestamp(p, None, decoder, _lazy(p, n))
+        return _timestamp(p, None, decoder)
     if code == C_NUMERIC:
-        return _numeric(p, n, decoder, _lazy(p, n))
+        return _numeric(p, n, decoder)
     if code == C_DATE and n == 4:
         v32 = <int32_t>_u32(p)
         if v32 == 0x7FFFFFFF:
@@ -302,7 +316,13 @@ cdef object decode_value(int code, const unsigned char* p, Py_ssize_t n, object 
             return time_new(<int>(v64 // 3600000000), <int>((v64 // 60000000) % 60),
                             <int>((v64 // 1000000) % 60), <int>(v64 % 1000000), None)
     elif code == C_INTERVAL and n == 16:
-        return _interval(p, decoder, _lazy(p, n))
+        return _interval(p, decoder)
+    elif code == C_ARRAY:
+        array = <ArrayDecoder>decoder
+        result = decode_array_at(p, n, array.code, array.element_decode)
+        if result is not None:
+            return result
+        return array.pure_decode(PyBytes_FromStringAndSize(<const char*>p, n))
     return decoder(PyBytes_FromStringAndSize(<const char*>p, n))
 
 
@@ -312,7 +332,7 @@ cdef object _date_from_ordinal(int64_t ordinal):
     return date_new(y, m, d)
 
 
-cdef object _interval(const unsigned char* p, object fallback, object data):
+cdef object _interval(const unsigned char* p, object fallback):
     cdef int64_t micros = <int64_t>_u64(p)
     cdef int64_t days = <int32_t>_u32(p + 8)
     cdef int64_t months = <int32_t>_u32(p + 12)
@@ -321,7 +341,7 @@ cdef object _interval(const unsigned char* p, object fallback, object data):
     # Whole years count 365 days, the remaining months 30 (C division truncates toward zero).
     cdef int64_t total = days + (months / 12) * 365 + (months % 12) * 30 + extra
     if total > 999999999 or total < -999999999:
-        return fallback(data())
+        return _fallback(fallback, p, 16)
     return timedelta_new(<int>total, <int>(rest // 1000000), <int>(rest % 1000000))
 
 
@@ -487,25 +507,26 @@ def jsonb_encode(value):
 # --- arrays ------------------------------------------------------------------------
 
 cdef class ArrayDecoder:
-    """The decode function of an array codec: one C loop over the elements."""
+    """The decode function of an array codec: one C loop over the elements.
 
-    cdef object element_decode
-    cdef object pure_decode
-    cdef int code
+    The DataRow loop recognises it (``code_of``) and decodes arrays straight
+    from the row payload, without a Python call or a copy of the value.
+    """
 
     def __call__(self, data):
         if type(data) is not bytes:
             return self.pure_decode(data)
-        result = decode_array(<bytes>data, self.code, self.element_decode)
+        result = decode_array_at(<const unsigned char*>(<char*>data), len(data), self.code,
+                                 self.element_decode)
         if result is None:
             return self.pure_decode(data)
         return result
 
 
-cdef object decode_array(bytes data, int code, object element_decode):
-    """The decoded array, or None when the payload is unusual (the pure decoder decides)."""
-    cdef const unsigned char* p = <const unsigned char*>(<char*>data)
-    cdef Py_ssize_t n = len(data)
+cdef object decode_array_at(const unsigned char* p, Py_ssize_t n, int code,
+                            object element_decode):
+    """The array in the ``n`` bytes at ``p``, or None when the payload is unusual
+    (the pure decoder decides)."""
     if n < 12:
         return None
     cdef int32_t ndim = <int32_t>_u32(p)
@@ -606,6 +627,8 @@ cdef dict _CODES = {
 
 cdef int code_of(object decoder) except -1:
     """The inline-decoder code for ``decoder`` (0: call it)."""
+    if type(decoder) is ArrayDecoder:
+        return C_ARRAY
     try:
         return _CODES.get(decoder, C_GENERIC)
     except TypeError:
