@@ -252,7 +252,67 @@ def make_driver(name: str) -> Driver:
 # --- workloads (child process side) ----------------------------------------------------------
 
 
-async def _run_tasks(tasks: int, duration: float, op: Callable[[], Awaitable[Any]]) -> int:
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) ``pid`` has used; 0.0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(postmaster: int) -> float:
+    """CPU seconds of the PostgreSQL server: the postmaster and every child process."""
+    total = _process_cpu(postmaster)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class CpuMeter:
+    """Client (this process) and server CPU seconds over the timed part of a workload.
+
+    Server CPU is read from ``/proc`` when the postmaster's pid is known (the
+    harness's own TempServer, or ``--server-pid``); terminated backends' time is
+    lost, so connections are opened before the meter starts.
+    """
+
+    def __init__(self) -> None:
+        self.server_pid: int | None = None
+        self.client = 0.0
+        self.server: float | None = None
+        self.units = 0
+        self._start: tuple[float, float | None] = (0.0, None)
+
+    def start(self) -> None:
+        t = os.times()
+        server = _server_cpu(self.server_pid) if self.server_pid else None
+        self._start = (t.user + t.system, server)
+
+    def stop(self, units: int) -> None:
+        t = os.times()
+        client0, server0 = self._start
+        self.client = t.user + t.system - client0
+        if server0 is not None and self.server_pid:
+            self.server = _server_cpu(self.server_pid) - server0
+        self.units = units
+
+
+METER = CpuMeter()
+
+
+async def _run_tasks(
+    tasks: int, duration: float, op: Callable[[], Awaitable[Any]], *, metered: bool = True
+) -> int:
     """Run ``tasks`` concurrent loops of ``op`` for ``duration`` seconds; operations done."""
     deadline = time.perf_counter() + duration
     done = 0
@@ -263,7 +323,11 @@ async def _run_tasks(tasks: int, duration: float, op: Callable[[], Awaitable[Any
             await op()
             done += 1
 
+    if metered:
+        METER.start()
     await asyncio.gather(*(loop() for _ in range(tasks)))
+    if metered:
+        METER.stop(done)
     return done
 
 
@@ -271,11 +335,13 @@ async def _timed(duration: float, op: Callable[[], Awaitable[int]]) -> float:
     """Repeat ``op`` (returning units done) for at least ``duration`` s; units per second."""
     await op()  # warm-up: prepares statements, fills caches
     units = 0
+    METER.start()
     start = time.perf_counter()
     while True:
         units += await op()
         elapsed = time.perf_counter() - start
         if elapsed >= duration:
+            METER.stop(units)
             return units / elapsed
 
 
@@ -295,11 +361,17 @@ async def run_workload(driver: Driver, workload: str, dsn: str, args: argparse.N
                 conns = conns[:1]
             for conn in conns:
                 await driver.fetch(conn, "SELECT 1")
+            METER.start()
             start = time.perf_counter()
             done = await asyncio.gather(
-                *(_run_tasks(1, duration, lambda c=c: driver.fetch(c, "SELECT 1")) for c in conns)
+                *(
+                    _run_tasks(1, duration, lambda c=c: driver.fetch(c, "SELECT 1"), metered=False)
+                    for c in conns
+                )
             )
-            return sum(done) / (time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            METER.stop(sum(done))
+            return sum(done) / elapsed
         finally:
             for conn in conns:
                 await driver.close(conn)
@@ -356,10 +428,16 @@ def child_main(args: argparse.Namespace) -> None:
         import uvloop
 
         uvloop.install()
+    METER.server_pid = args.server_pid
     try:
         driver = make_driver(args.child_driver)
         value = asyncio.run(run_workload(driver, args.child_workload, args.dsn, args))
-        print(json.dumps({"value": value}))
+        result: dict[str, float] = {"value": value}
+        if METER.units:
+            result["client_cpu"] = METER.client / METER.units
+            if METER.server is not None:
+                result["server_cpu"] = METER.server / METER.units
+        print(json.dumps(result))
     except Skip as exc:
         print(json.dumps({"skip": str(exc)}))
 
@@ -377,7 +455,10 @@ def child_env(driver: str) -> dict[str, str]:
     return env
 
 
-def measure(driver: str, workload: str, dsn: str, args: argparse.Namespace) -> float | str:
+Measurement = dict[str, float]
+
+
+def measure(driver: str, workload: str, dsn: str, args: argparse.Namespace) -> Measurement | str:
     cmd = [
         sys.executable,
         os.path.abspath(__file__),
@@ -394,6 +475,8 @@ def measure(driver: str, workload: str, dsn: str, args: argparse.Namespace) -> f
         "--loop",
         args.loop,
     ]
+    if args.server_pid:
+        cmd += ["--server-pid", str(args.server_pid)]
     proc = subprocess.run(
         cmd, env=child_env(driver), capture_output=True, text=True, timeout=600, check=False
     )
@@ -404,7 +487,7 @@ def measure(driver: str, workload: str, dsn: str, args: argparse.Namespace) -> f
     result = json.loads(lines[-1])
     if "skip" in result:
         return f"skip: {result['skip']}"
-    return float(result["value"])
+    return {key: float(value) for key, value in result.items()}
 
 
 def fmt(value: float, unit: str) -> str:
@@ -514,6 +597,45 @@ def report(
     return "\n".join(lines)
 
 
+def _postmaster_pid(datadir: Any) -> int | None:
+    try:
+        with open(os.path.join(str(datadir), "postmaster.pid")) as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_report(
+    cpu: dict[str, dict[str, list[Measurement]]], drivers: list[str], workloads: list[str]
+) -> str:
+    """A table of median client and server CPU microseconds per operation.
+
+    A server column near the wall time per operation means the workload is
+    bound by the server, whatever the driver does.
+    """
+    lines = [
+        "| workload | " + " | ".join(drivers) + " |",
+        "|---|" + "---|" * len(drivers),
+    ]
+    for workload in workloads:
+        if WORKLOADS[workload].unit == "MB":
+            continue
+        scale = 1000 if WORKLOADS[workload].unit == "rows/s" else 1
+        cells = []
+        for driver in drivers:
+            runs = cpu[workload].get(driver, [])
+            client = [m["client_cpu"] for m in runs if "client_cpu" in m]
+            server = [m["server_cpu"] for m in runs if "server_cpu" in m]
+            if not client:
+                cells.append("-")
+                continue
+            cell = f"{statistics.median(client) * scale * 1e6:.0f}"
+            cell += f" / {statistics.median(server) * scale * 1e6:.0f} µs" if server else " / - µs"
+            cells.append(cell)
+        lines.append(f"| {WORKLOADS[workload].title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def parent_main(args: argparse.Namespace) -> None:
     drivers = [d for d in args.drivers.split(",") if d]
     workloads = [w for w in args.workloads.split(",") if w]
@@ -528,12 +650,20 @@ def parent_main(args: argparse.Namespace) -> None:
         server = TempServer()
         server.start()
         dsn = server.dsn
+        if not args.server_pid:
+            args.server_pid = _postmaster_pid(server.datadir)
     results: dict[str, dict[str, list[float | str]]] = {w: {} for w in workloads}
+    cpu: dict[str, dict[str, list[Measurement]]] = {w: {} for w in workloads}
     try:
         for round_no in range(1, args.rounds + 1):
             for workload in workloads:
                 for driver in drivers:
-                    value = measure(driver, workload, dsn, args)
+                    measured = measure(driver, workload, dsn, args)
+                    if isinstance(measured, str):
+                        value: float | str = measured
+                    else:
+                        value = measured["value"]
+                        cpu[workload].setdefault(driver, []).append(measured)
                     results[workload].setdefault(driver, []).append(value)
                     shown = (
                         value if isinstance(value, str) else fmt(value, WORKLOADS[workload].unit)
@@ -548,9 +678,15 @@ def parent_main(args: argparse.Namespace) -> None:
     )
     print(f"\n{setup}; median (ratio to asyncpg) [min..max over rounds]\n")
     print(report(results, drivers, workloads))
+    if any(WORKLOADS[w].unit != "MB" for w in workloads):
+        print(
+            "\nCPU per operation (query, or 1000 rows), median over rounds: client (this"
+            " driver's process) / server (every PostgreSQL process; '-' when not measurable)\n"
+        )
+        print(cpu_report(cpu, drivers, workloads))
     if args.json:
         with open(args.json, "w") as out:
-            json.dump(results, out, indent=1)
+            json.dump({"throughput": results, "cpu": cpu}, out, indent=1)
     if args.chart:
         write_chart(results, drivers, workloads, args.chart, setup)
         print(f"\nchart written to {args.chart}", file=sys.stderr)
@@ -568,6 +704,12 @@ def main() -> None:
     parser.add_argument("--json", help="also write raw results to this file")
     parser.add_argument(
         "--chart", metavar="PATH", help="also write a PNG bar chart of the ratios to asyncpg"
+    )
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        default=0,
+        help="postmaster pid of a server on this machine, for its CPU (own server: automatic)",
     )
     parser.add_argument("--child-driver", help=argparse.SUPPRESS)
     parser.add_argument("--child-workload", help=argparse.SUPPRESS)
