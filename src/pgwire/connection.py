@@ -632,7 +632,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         cls = record_class or self._record_class
         retried = False
         while True:
-            st = state or await self._prepare_state(ctx, query)
+            st = state or self._cached_statement(query) or await self._prepare_state(ctx, query)
             try:
                 payload = bind(st)
             except BaseException:
@@ -716,6 +716,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if cached is st:
             del self._stmt_cache[st.query]
             self._stmts_to_close.append(st.name)
+
+    def _cached_statement(self, query: str) -> StatementState | None:
+        """The cached, still fresh statement for ``query``; None sends it to _prepare_state."""
+        if type(query) is not str:
+            return None
+        st = self._stmt_cache.get(query)
+        if st is None or (
+            self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime
+        ):
+            return None
+        self._stmt_cache.move_to_end(query)
+        return st
 
     async def _prepare_state(
         self,
@@ -1034,12 +1046,15 @@ class _OperationContext:
     async def __aenter__(self) -> _OperationContext:
         conn = self.conn
         self._started = time.monotonic()
-        enter = conn._gate.enter(self.exclusive)
-        if self.deadline is None:
-            await enter
+        if conn._gate.try_enter(self.exclusive):
+            pass
+        elif self.deadline is None:
+            await conn._gate.enter(self.exclusive)
         else:
             try:
-                await asyncio.wait_for(enter, max(self.deadline - conn._loop.time(), 0))
+                await asyncio.wait_for(
+                    conn._gate.enter(self.exclusive), max(self.deadline - conn._loop.time(), 0)
+                )
             except asyncio.TimeoutError:
                 raise asyncio.TimeoutError() from None
         if conn.is_closed():

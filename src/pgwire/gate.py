@@ -67,19 +67,24 @@ class Gate:
         """True while any operation holds admission."""
         return self.exclusive or self.shared > 0
 
+    def try_enter(self, exclusive: bool = False) -> bool:
+        """Admit at once when nobody has to be waited for; pair a True with :meth:`leave`."""
+        if self.owner is None:
+            if self._waiters or not self._can_enter(exclusive):
+                return False
+        elif self._owner_waiters or self.owner not in current_transactions.get():
+            return False
+        elif not self._can_enter(exclusive):
+            return False
+        self._admit(exclusive)
+        return True
+
     async def enter(self, exclusive: bool = False) -> None:
         """Wait for admission; pair every successful call with :meth:`leave`."""
+        if self.try_enter(exclusive):
+            return
         inside = self.owner is not None and self.owner in current_transactions.get()
-        if inside:
-            queue = self._owner_waiters
-            if not queue and self._can_enter(exclusive):
-                self._admit(exclusive)
-                return
-        else:
-            queue = self._waiters
-            if self.owner is None and not queue and self._can_enter(exclusive):
-                self._admit(exclusive)
-                return
+        queue = self._owner_waiters if inside else self._waiters
         waiter = _Waiter(asyncio.get_running_loop().create_future(), exclusive)
         queue.append(waiter)
         try:
