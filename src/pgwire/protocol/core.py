@@ -69,6 +69,8 @@ _RECV_MIN_FREE = 16 * 1024
 _RECV_PRESIZE_LIMIT = 16 * 1024 * 1024
 
 _int32_from = struct.Struct("!i").unpack_from
+#: ReadyForQuery status byte -> transaction status: idle, in a block, in a failed block.
+_TX_STATUS = {0x49: "I", 0x54: "T", 0x45: "E"}
 _uint32_pair_from = struct.Struct("!ii").unpack_from
 _header_from = struct.Struct("!i").unpack_from
 
@@ -627,6 +629,11 @@ class ProtocolCore:
                 msg_end = pos + 1 + length
                 if msg_end > end:
                     break
+                if tag == 0x5A and length == 5:
+                    # ReadyForQuery, once per operation: no payload copy, no dispatch.
+                    pos = self._pos = msg_end
+                    self._ready_for_query_status(buf[msg_end - 1])
+                    continue
                 payload = bytes(buf[pos + 5 : msg_end])
                 pos = msg_end
                 self._pos = pos
@@ -724,11 +731,14 @@ class ProtocolCore:
         return self._queue[0]
 
     def _ready_for_query(self, payload: bytes) -> None:
+        self._ready_for_query_status(payload[0] if payload else 0x49)
+
+    def _ready_for_query_status(self, code: int) -> None:
         if not self._queue:
             raise exceptions.ProtocolError("ReadyForQuery with no operation pending")
-        status = chr(payload[0]) if payload else "I"
-        if status not in "ITE":
-            raise exceptions.ProtocolError(f"invalid transaction status {status!r}")
+        status = _TX_STATUS.get(code)
+        if status is None:
+            raise exceptions.ProtocolError(f"invalid transaction status {chr(code)!r}")
         self.transaction_status = status
         self._queue[0].tx_status = status
         if self.state is ConnectionState.STARTUP:
