@@ -96,6 +96,7 @@ class _Holder:
         "restore_sql",
         "released_at",
         "proxy",
+        "acquire_timeout",
     )
 
     def __init__(self, pool: Pool, con: Connection, generation: int, now: float) -> None:
@@ -108,6 +109,8 @@ class _Holder:
         self.restore_sql = ""
         self.released_at = now
         self.proxy: PoolConnectionProxy | None = None
+        #: The timeout of the acquire() that handed it out: release()'s default.
+        self.acquire_timeout: float | None = None
 
     def note(self, query: Any) -> None:
         """Count a query and apply the cheap-reset SQL scan to its text."""
@@ -420,6 +423,7 @@ class Pool:
         holder = await self._acquire_holder(timeout)
         proxy = PoolConnectionProxy(holder, holder.con)
         holder.proxy = proxy
+        holder.acquire_timeout = timeout
         if self._setup is not None:
             try:
                 if timeout is None:
@@ -436,9 +440,11 @@ class Pool:
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:
         """Give ``connection`` back to the pool, resetting its session when needed.
 
+        ``timeout`` bounds the reset; by default it is the timeout given to the
+        :meth:`acquire` that handed the connection out (as in asyncpg).
         Releasing an object this pool did not hand out, or releasing twice,
-        raises :class:`InterfaceError`. When the reset fails the connection is
-        closed and the error is raised.
+        raises :class:`InterfaceError`. When the reset fails or times out the
+        connection is closed and the error is raised.
         """
         if not isinstance(connection, PoolConnectionProxy) or connection._holder.pool is not self:
             raise exceptions.InterfaceError(
@@ -454,6 +460,8 @@ class Pool:
         if timeout is not None:
             _check_seconds("timeout", timeout)
         holder = connection._holder
+        if timeout is None:
+            timeout = holder.acquire_timeout
         connection._detach()
         holder.proxy = None
         if holder.con._listeners and self._reset is None:

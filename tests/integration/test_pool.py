@@ -298,6 +298,28 @@ async def test_failing_reset_discards_the_connection_and_raises(dsn: str) -> Non
         assert pool.get_stats().in_use == 0
 
 
+async def test_release_bounds_the_reset_by_the_acquire_timeout_by_default(dsn: str) -> None:
+    async def reset(con: pgwire.Connection) -> None:
+        await asyncio.sleep(30)
+
+    async with pgwire.create_pool(dsn, min_size=0, max_size=1, reset=reset) as pool:
+        con = await pool.acquire(timeout=0.2)
+        with pytest.raises(asyncio.TimeoutError):
+            await pool.release(con)
+        assert pool.get_stats().in_use == 0
+        assert pool.get_size() == 0
+
+
+async def test_an_explicit_release_timeout_overrides_the_acquire_timeout(dsn: str) -> None:
+    async def reset(con: pgwire.Connection) -> None:
+        await asyncio.sleep(0.3)
+
+    async with pgwire.create_pool(dsn, min_size=0, max_size=1, reset=reset) as pool:
+        con = await pool.acquire(timeout=0.1)
+        await pool.release(con, timeout=10)
+        assert pool.get_size() == 1
+
+
 # ------------------------------------------------------------------ cheap reset
 
 
