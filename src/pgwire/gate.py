@@ -13,8 +13,10 @@ Rules:
 3. A transaction block owns the connection from ``BEGIN`` to its end. Only
    code running inside that block (the task that entered it and tasks it
    spawned from there, which inherit its context) is admitted meanwhile;
-   everyone else waits. A second ``transaction()`` from another task waits
-   for the first to finish.
+   everyone else waits. ``BEGIN`` goes out only once every operation admitted
+   before the block has ended: one may still have messages to send (its Bind
+   after a Parse round trip, a retry), which must not land inside the block.
+   A second ``transaction()`` from another task waits for the first to finish.
 
 4. Waiters are admitted in arrival order (a shared operation does not
    overtake an exclusive one that arrived earlier), except that code inside
@@ -46,7 +48,15 @@ class _Waiter:
 class Gate:
     """Counts who is on the wire and admits callers according to the module rules."""
 
-    __slots__ = ("shared", "exclusive", "owner", "_waiters", "_owner_waiters", "_tx_waiters")
+    __slots__ = (
+        "shared",
+        "exclusive",
+        "owner",
+        "_waiters",
+        "_owner_waiters",
+        "_tx_waiters",
+        "_idle_waiters",
+    )
 
     def __init__(self) -> None:
         self.shared = 0
@@ -56,6 +66,7 @@ class Gate:
         self._waiters: deque[_Waiter] = deque()  # outsiders, in arrival order
         self._owner_waiters: deque[_Waiter] = deque()  # code inside the owning transaction
         self._tx_waiters: deque[asyncio.Future[None]] = deque()  # transactions to begin
+        self._idle_waiters: list[asyncio.Future[None]] = []  # owners waiting for the wire
 
     def _can_enter(self, exclusive: bool) -> bool:
         if self.exclusive:
@@ -111,10 +122,33 @@ class Gate:
             self.exclusive = False
         else:
             self.shared -= 1
+        if self._idle_waiters and not self.busy:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(None)
         self._wake()
 
     async def take_ownership(self, token: object) -> None:
-        """Make the transaction ``token`` the owner, waiting while another one owns it."""
+        """Make the transaction ``token`` the owner (rule 3).
+
+        Waits while another transaction owns the connection, then until every
+        operation admitted before the ownership has left.
+        """
+        await self._become_owner(token)
+        if not self.busy:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._idle_waiters.append(fut)
+        try:
+            await fut
+        except BaseException:
+            if fut in self._idle_waiters:
+                self._idle_waiters.remove(fut)
+            self.release_ownership(token)
+            raise
+
+    async def _become_owner(self, token: object) -> None:
         if self.owner is None and not self._tx_waiters:
             self.owner = token
             return

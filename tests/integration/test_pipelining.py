@@ -68,6 +68,39 @@ async def test_an_operation_on_an_idle_connection_is_written_before_the_task_yie
     assert written_before_any_other_callback == 1
 
 
+async def test_an_operation_admitted_before_a_transaction_never_runs_inside_it(conn):
+    # A statement seen for the first time needs a Parse round trip before its Bind:
+    # a transaction that starts meanwhile must not send BEGIN ahead of that Bind.
+    outsider = asyncio.ensure_future(
+        conn.fetchval("SELECT current_setting('transaction_isolation') AS outsider")
+    )
+    await asyncio.sleep(0)  # the outsider is admitted and its Parse is on the wire
+    async with conn.transaction(isolation="serializable"):
+        inside = await conn.fetchval("SELECT current_setting('transaction_isolation')")
+    assert inside == "serializable"
+    assert await outsider == "read committed"
+
+
+async def test_a_transaction_cancelled_while_earlier_operations_finish_releases_the_connection(
+    conn,
+):
+    slow = asyncio.ensure_future(conn.fetchval("SELECT 1 FROM pg_sleep(0.3)"))
+    await asyncio.sleep(0.05)
+
+    async def block():
+        async with conn.transaction():
+            pass
+
+    waiting = asyncio.ensure_future(block())
+    await asyncio.sleep(0.05)  # it owns the connection and waits for the slow query
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await slow == 1
+    assert await asyncio.wait_for(conn.fetchval("SELECT 2"), 5) == 2
+    assert not conn.is_in_transaction()
+
+
 async def test_a_transaction_holds_the_connection_until_it_ends(conn):
     await conn.execute("CREATE TEMP TABLE IF NOT EXISTS pipe_tx (v int)")
     await conn.execute("TRUNCATE pipe_tx")
