@@ -165,7 +165,7 @@ async def one_faulted_call(dsn: str, rng: random.Random, table: str, exact: bool
                 seen = [
                     r[0]
                     async for r in conn.cursor(
-                        "SELECT g FROM generate_series(1, 3000) g", prefetch=200
+                        "SELECT g FROM generate_series(1, 3000) g", prefetch=200, timeout=2
                     )
                 ]
             assert len(seen) == 3000
