@@ -422,6 +422,24 @@ def test_decode_row_decodes_array_columns_like_the_array_codec(
         assert same(expected, row), sample
 
 
+def test_a_cycle_through_an_untracked_dict_value_is_still_collected(compiled: ModuleType) -> None:
+    desc = compiled.RecordDescriptor(["doc"])
+    record = compiled.decode_row(data_row(b"{}"), [lambda data: {}], desc, compiled.Record)
+    assert not gc.is_tracked(record["doc"])  # CPython leaves an empty dict untracked
+    assert gc.is_tracked(record)
+    record["doc"]["self"] = record
+
+    class Marker:
+        pass
+
+    marker = Marker()
+    record["doc"]["marker"] = marker
+    alive = weakref.ref(marker)
+    del record, marker
+    gc.collect()
+    assert alive() is None
+
+
 def test_compiled_decode_row_refuses_a_foreign_record_class(compiled: ModuleType) -> None:
     desc = compiled.RecordDescriptor(["a"])
     with pytest.raises(TypeError):

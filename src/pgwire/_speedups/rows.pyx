@@ -12,8 +12,10 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 
 cdef extern from "Python.h":
+    int PyObject_IS_GC(object)
     int PyObject_GC_IsTracked(object)
     void PyObject_GC_UnTrack(void*)
+    bint PyTuple_CheckExact(object)
 from libc.stdint cimport int16_t, int32_t, uint32_t
 
 import struct as _struct
@@ -91,7 +93,11 @@ cdef object decode_row_at(const unsigned char* p, Py_ssize_t n, list decoders,
                 raise _StructError("DataRow is truncated")
             value = decode_value(codes[i], p + pos, size, <object>PyList_GET_ITEM(decoders, i))
             pos += size
-            if atomic and PyObject_GC_IsTracked(value):
+            # CPython's own rule: only non-GC objects and untracked tuples can never
+            # join a cycle (an untracked dict or list is tracked once it holds one).
+            if atomic and PyObject_IS_GC(value) and not (
+                PyTuple_CheckExact(value) and not PyObject_GC_IsTracked(value)
+            ):
                 atomic = False
         Py_INCREF(value)
         PyTuple_SET_ITEM(values, i, value)
