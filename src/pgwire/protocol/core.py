@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Size of a connection's receive buffer; it grows for larger messages.
-RECV_BUFFER_SIZE = 256 * 1024
+RECV_BUFFER_SIZE = 64 * 1024
 #: A grown receive buffer larger than this is given back once it is drained.
 RECV_BUFFER_KEEP = 4 * 1024 * 1024
 #: get_buffer() offers at least this much space.
@@ -633,6 +633,8 @@ class ProtocolCore:
                     # ReadyForQuery, once per operation: no payload copy, no dispatch.
                     pos = self._pos = msg_end
                     self._ready_for_query_status(buf[msg_end - 1])
+                    if self._closed():
+                        return
                     continue
                 payload = bytes(buf[pos + 5 : msg_end])
                 pos = msg_end
