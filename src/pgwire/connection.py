@@ -718,13 +718,15 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             self._stmts_to_close.append(st.name)
 
     def _cached_statement(self, query: str) -> StatementState | None:
-        """The cached, still fresh statement for ``query``; None sends it to _prepare_state."""
+        """The cached, still fresh statement for ``query``, or None (an expired one is dropped)."""
         if type(query) is not str:
             return None
         st = self._stmt_cache.get(query)
-        if st is None or (
-            self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime
-        ):
+        if st is None:
+            return None
+        if self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime:
+            del self._stmt_cache[query]
+            self._stmts_to_close.append(st.name)
             return None
         self._stmt_cache.move_to_end(query)
         return st
@@ -745,14 +747,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             and (self._stmt_max_size <= 0 or len(query) <= self._stmt_max_size)
         )
         while cacheable:
-            st = self._stmt_cache.get(query)
-            if st is not None:
-                if self._stmt_lifetime and time.monotonic() - st.created > self._stmt_lifetime:
-                    del self._stmt_cache[query]
-                    self._stmts_to_close.append(st.name)
-                else:
-                    self._stmt_cache.move_to_end(query)
-                    return st
+            cached = self._cached_statement(query)
+            if cached is not None:
+                return cached
             pending = self._preparing.get(query)
             if pending is None:
                 break
