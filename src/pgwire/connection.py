@@ -1,25 +1,37 @@
 """The asyncio edge of pgwire: the transport protocol and the public ``Connection``.
 
-Rules of this module:
+Rules of this module (admission and write order are :mod:`pgwire.gate`'s):
 
 1. ``_WireProtocol`` is the only code that touches the transport. It feeds
    received bytes to the sans-I/O :class:`~pgwire.protocol.core.ProtocolCore`
    and writes what the core wants sent. Operations complete by callback,
    which resolves the future the calling task awaits.
 
-2. A public call holds the connection's operation lock for as long as its
-   operations are on the wire. Concurrent callers wait their turn instead
-   of failing with "another operation is in progress".
+2. A call's deadline is a contract: at its ``timeout`` (or on task
+   cancellation) the call raises at once. An operation it had already
+   written is *abandoned*: it keeps its place until its ReadyForQuery
+   arrives, and its rows are discarded, so the next caller never sees them.
 
-3. A call whose ``timeout`` expires sends a CancelRequest on a side
-   connection and waits (bounded) for its operation to finish before
-   raising ``asyncio.TimeoutError``; the connection stays usable. When the
-   server does not answer in time either, the connection is aborted.
+3. A CancelRequest interrupts whatever the backend is running when the
+   signal lands, and a backend reading its next command ignores it
+   (PostgreSQL docs, "Canceling Requests in Progress"; ``postgres.c``
+   discards a cancel that arrives while a command is being read). So a
+   CancelRequest is sent only while *every* operation written to the server
+   is abandoned -- nothing it could hit belongs to a caller still waiting --
+   and, from the moment it is sent until the server has closed the cancel
+   connection (the postmaster signals the backend before closing it, as
+   libpq relies on), a fence keeps every new operation off the wire. An
+   abandoned operation with live ones behind it is left to finish.
 
-4. A task cancelled while its operation is on the wire hands the lock to a
-   background drain, which cancels the query on the server and waits for the
-   operation's ReadyForQuery. The next caller therefore never sees the
-   cancelled operation's rows or its cancellation.
+4. Nothing is sent twice behind the caller's back. The only retry is that of
+   a cached statement the server reports invalid (26000, or "cached plan
+   must not change result type") at Bind, where it provably did not run,
+   and only when no other operation was written after it, so order holds.
+
+5. When a cancelled operation does not end within :data:`CANCEL_GRACE` of
+   its CancelRequest, or the request cannot be confirmed, the connection is
+   aborted: every waiting call gets ``ConnectionDoesNotExistError``, none
+   hangs, and operations held behind the fence provably never ran.
 """
 
 from __future__ import annotations
@@ -40,7 +52,7 @@ from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
-from .gate import Gate
+from .gate import Gate, ImplicitBlock, WriteOrder, may_open_transaction
 from .pipeline import Pipeline
 from .protocol import messages
 from .protocol.core import (
@@ -68,11 +80,6 @@ _T = TypeVar("_T")
 CANCEL_GRACE = 5.0
 #: How long ``close()`` waits for the server to close the socket after Terminate.
 CLOSE_GRACE = 5.0
-#: For how long after a CancelRequest an operation failing with "canceling statement
-#: due to user request" that was not its target is taken as hit by it, and sent again.
-STRAY_CANCEL_WINDOW = 10.0
-#: How often one operation is sent again after stray cancellations.
-MAX_STRAY_RETRIES = 10
 
 
 class _WireProtocol(asyncio.BufferedProtocol):
@@ -191,14 +198,14 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._addr = addr
         self._params = params
         self._config = config
-        self._gate = Gate()
+        self._gate = Gate(self._describe_for_errors)
+        self._order = WriteOrder()
+        #: Operations written by calls so far (a stale-statement retry checks it).
+        self._written = 0
         self._flush_scheduled = False
         self._writes_held = 0
-        self._stray_cancel_until = 0.0
         self._watched: dict[Operation, asyncio.Future[None]] = {}
-        self._cancels_in_flight = 0
-        self._cancels_idle = asyncio.Event()
-        self._cancels_idle.set()
+        self._cancelling: Operation | None = None
         self._query_loggers: list[Callable[..., Any]] = []
         self._closed = False
         self._codecs = CodecRegistry(parent=BUILTIN)
@@ -210,7 +217,6 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._stmt_max_size: int = config["max_cacheable_statement_size"]
         self._stmt_counter = 0
         self._stmts_to_close: list[str] = []
-        self._preparing: dict[str, asyncio.Future[StatementState]] = {}
         self._top_xact: Any = None
         self._savepoint_counter = 0
         #: Bumped each time a pool takes the connection back; statements and cursors
@@ -250,6 +256,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     def get_reset_query(self) -> str:
         """The statements :meth:`reset` runs to return the session to a clean state."""
         return "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
+
+    def _describe_for_errors(self) -> str:
+        addr = self._addr if isinstance(self._addr, str) else "{}:{}".format(*self._addr)
+        return f"connection {addr} (server pid {self.get_server_pid()})"
 
     def __repr__(self) -> str:
         addr = self._addr if isinstance(self._addr, str) else "{}:{}".format(*self._addr)
@@ -372,9 +382,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         query = self.get_reset_query()
         if self.is_in_transaction():
             query = "ROLLBACK;\n" + query
-        if self._top_xact is not None:
-            self._gate.release_ownership(self._top_xact)
-            self._top_xact = None
+        # Whoever opened them, the blocks end here; the reset runs outside them.
+        self._top_xact = None
+        self._gate.close_all_blocks()
         await self.execute(query, timeout=timeout)
 
     async def reload_schema_state(self) -> None:
@@ -486,8 +496,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _on_connection_lost(self) -> None:
         self._closed = True
-        if self._top_xact is not None:
-            self._gate.release_ownership(self._top_xact)
+        self._top_xact = None
+        self._gate.close_all_blocks()
+        self._order.lower_all_fences()
         self._stmt_cache.clear()
         for cb in self._termination_listeners:
             self._call_listener(cb, self)
@@ -496,15 +507,32 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     # ------------------------------------------------------------ closing
 
     async def close(self, *, timeout: float | None = None) -> None:
-        """Close gracefully: send Terminate and wait (bounded) for the server to hang up."""
+        """Close gracefully, waiting at most ``timeout`` seconds (default 5).
+
+        A query still running on the server is cancelled (its caller gets
+        :class:`QueryCanceledError`, as with asyncpg); Terminate follows the
+        operations already written, whose callers get their results. When the
+        server has not hung up within ``timeout``, the connection is aborted
+        and ``asyncio.TimeoutError`` raised.
+        """
         if self.is_closed():
             self._closed = True
             return
         self._closed = True
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0
+        ):
+            raise exceptions.InterfaceError(f"invalid close timeout {timeout!r}")
+        core = self._core
+        head = core.head
+        if head is not None and not head.harmless_to_cancel:
+            # Nothing new is written after Terminate, so no fence is needed.
+            head.cancel_state = Operation.CANCEL_SENT
+            self._spawn(self._cancel_on_server())
         transport = self._transport
         try:
-            transport.write(self._core.terminate())
-            transport.close()
+            core.send_raw(messages.TERMINATE)
+            self._protocol.flush()
         except Exception:  # the transport broke while writing Terminate
             transport.abort()
         grace = CLOSE_GRACE if timeout is None else timeout
@@ -562,6 +590,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             raise exceptions.InterfaceError(
                 f"invalid timeout value: expected non-negative float (got {timeout!r})"
             )
+        if not exclusive and type(query) is str and may_open_transaction(query):
+            # It may open a transaction: nothing else on the wire meanwhile (gate rule 1).
+            exclusive = True
         return _OperationContext(self, timeout, exclusive, query, args)
 
     def _schedule_flush(self) -> None:
@@ -658,7 +689,12 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             except exceptions.PostgresError as exc:
                 if st.transient:
                     self._stmts_to_close.append(st.name)
-                if state is None and not retried and self._is_stale_statement(exc, st):
+                if (
+                    state is None
+                    and not retried
+                    and self._is_stale_statement(exc, st)
+                    and ctx.may_rewrite()
+                ):
                     retried = True
                     continue
                 raise
@@ -695,11 +731,12 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         return op.rows if keep_rows else None
 
     def _is_stale_statement(self, exc: exceptions.PostgresError, st: StatementState) -> bool:
-        """Forget ``st`` when the server invalidated it; True when a retry is safe.
+        """Forget ``st`` when the server invalidated it; True when it did not run.
 
-        A retry happens only outside a transaction block, where the failed
-        attempt left nothing behind. Inside one the failure is reported as
-        :class:`InvalidCachedStatementError`.
+        26000 (no such prepared statement) and "cached plan must not change
+        result type" are raised at Bind, before execution: the statement did
+        not run. Inside a transaction block the failure aborted the block, so
+        it is reported (as :class:`InvalidCachedStatementError`) instead.
         """
         stale = isinstance(exc, exceptions.InvalidCachedStatementError) or (
             exc.sqlstate == "26000"
@@ -707,8 +744,6 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if not stale:
             return False
         self._forget_statement(st)
-        # Inside a transaction block the failed attempt aborted the transaction;
-        # the error (an InvalidCachedStatementError) goes to the caller.
         return not self.is_in_transaction()
 
     def _forget_statement(self, st: StatementState) -> None:
@@ -746,33 +781,24 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             and self._stmt_cache_size > 0
             and (self._stmt_max_size <= 0 or len(query) <= self._stmt_max_size)
         )
-        while cacheable:
-            cached = self._cached_statement(query)
-            if cached is not None:
-                return cached
-            pending = self._preparing.get(query)
-            if pending is None:
-                break
-            # Another task is preparing the same query right now: share its result.
-            try:
-                return await ctx.wait(pending)
-            except asyncio.TimeoutError:
-                raise
-            except Exception:
-                continue  # it failed for that task: look again, maybe prepare afresh
-        if self._unnamed_statements:
-            name = ""
-        elif name is None:
-            # Always a named statement: an unnamed one could be replaced by a
-            # concurrent task's Parse between this Parse and the Bind that uses it.
-            self._stmt_counter += 1
-            name = f"__pgwire_stmt_{self._stmt_counter}__"
-        self._close_unused_statements()
-        waiter: asyncio.Future[StatementState] | None = None
-        if cacheable:
-            waiter = self._loop.create_future()
-            self._preparing[query] = waiter
+        # The call holds its place in line until its execution is written (gate rule 6),
+        # and takes its turn before looking at the cache: a call ahead of it in line may
+        # be preparing the same query right now.
+        ctx.holds += 1
         try:
+            await ctx.take_turn()
+            if cacheable:
+                cached = self._cached_statement(query)
+                if cached is not None:
+                    return cached
+            if self._unnamed_statements:
+                name = ""
+            elif name is None:
+                # Always a named statement: an unnamed one could be replaced by a
+                # concurrent task's Parse between this Parse and the Bind that uses it.
+                self._stmt_counter += 1
+                name = f"__pgwire_stmt_{self._stmt_counter}__"
+            self._close_unused_statements()
             op = await ctx.run(PrepareOperation(name, query))
             codecs = self._codecs
             unknown = {oid for oid in op.param_oids if codecs.get(oid) is None}
@@ -785,17 +811,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 from .pooler import ReparsedStatement
 
                 st = ReparsedStatement(name, query, op.param_oids, op.fields, codecs)
-        except BaseException as exc:
-            if waiter is not None:
-                if self._preparing.get(query) is waiter:
-                    del self._preparing[query]
-                waiter.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
-                waiter.exception()  # mark retrieved: sharing tasks may not exist
-            raise
-        if waiter is not None:
-            if self._preparing.get(query) is waiter:
-                del self._preparing[query]
-            waiter.set_result(st)
+        finally:
+            ctx.holds -= 1
+        if cacheable:
             self._stmt_cache[query] = st
             while len(self._stmt_cache) > self._stmt_cache_size:
                 _, old = self._stmt_cache.popitem(last=False)
@@ -824,93 +842,121 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if not self.is_closed():
             self._stmts_to_close.append(name)
 
-    async def _cancel_operation(self, op: Operation) -> None:
-        """Stop ``op`` on the server; returns once it ended or the connection was aborted.
+    def _abandon(self, op: Operation) -> None:
+        """The caller of the written ``op`` gave up on it (timeout, cancellation).
 
-        A CancelRequest interrupts whatever the backend is running, so it is
-        sent only while ``op`` is at the head of the queue; an operation
-        still queued behind others is marked and cancelled when it reaches
-        the head (see :meth:`_after_operation`).
+        ``op`` keeps its place until its ReadyForQuery; a CancelRequest goes
+        out once every written operation is abandoned (module rule 3).
         """
         if op.done:
             return
-        if self._core.head is not op:
+        if op.cancel_state == Operation.CANCEL_NONE:
             op.cancel_state = Operation.CANCEL_WANTED
+        self._cancel_if_alone()
+
+    def _cancel_if_alone(self) -> None:
+        """Send a CancelRequest for the head operation when module rule 3 allows it."""
+        if self._cancelling is not None or self._closed:
             return
-        op.cancel_state = Operation.CANCEL_SENT
-        await self._cancel_and_watch(op)
+        core = self._core
+        head = core.head
+        if head is None or head.cancel_state != Operation.CANCEL_WANTED:
+            return
+        for op in core.operations():
+            if op.cancel_state == Operation.CANCEL_NONE and not op.harmless_to_cancel:
+                return  # someone still waits for it: let the abandoned one finish instead
+        head.cancel_state = Operation.CANCEL_SENT
+        self._cancelling = head
+        self._order.raise_fence()
+        self._spawn(self._cancel_and_watch(head))
 
     async def _cancel_and_watch(self, op: Operation) -> None:
-        """Send a CancelRequest for ``op``, then give it CANCEL_GRACE to end.
+        """Send the CancelRequest for ``op``, keep the fence up until it is delivered.
 
-        When the server does not answer in time (a dead or stalled network),
-        the connection is aborted, so nothing queued behind ``op`` waits forever.
+        The fence comes down once the server closed the cancel connection (the
+        backend was signalled) or the request provably never reached it. When
+        delivery is in doubt, or ``op`` does not end within CANCEL_GRACE, the
+        connection is aborted instead.
         """
         ended: asyncio.Future[None] = self._loop.create_future()
         self._watched[op] = ended
         try:
-            await self._cancel_on_server()
+            delivered = await self._cancel_on_server()
+            if delivered is None:
+                self._abort(
+                    exceptions.ConnectionDoesNotExistError(
+                        "a CancelRequest could not be confirmed by the server; the "
+                        "connection was aborted so it cannot interrupt a later statement"
+                    )
+                )
+                return
+            self._order.lower_fence()
+            self._cancelling = None
             if not op.done:
                 await asyncio.wait_for(asyncio.shield(ended), CANCEL_GRACE)
         except asyncio.TimeoutError:
             if not op.done:
                 self._abort(
                     exceptions.ConnectionDoesNotExistError(
-                        "the server did not answer a cancelled query in time; connection aborted"
+                        "the server did not end a cancelled query within "
+                        f"{CANCEL_GRACE:g}s; connection aborted"
                     )
                 )
         finally:
             self._watched.pop(op, None)
+            if self._cancelling is op:
+                self._cancelling = None
+                self._order.lower_fence()
+            self._cancel_if_alone()
 
-    async def _cancels_settled(self) -> None:
-        """Wait until no CancelRequest of this connection is still on its way."""
-        while self._cancels_in_flight:
-            await self._cancels_idle.wait()
+    def _watch_abandoned(self, op: Operation) -> None:
+        """Abort the connection if ``op`` (already told to stop) does not end in CANCEL_GRACE."""
+        if op.done:
+            return
+
+        async def watch() -> None:
+            ended: asyncio.Future[None] = self._loop.create_future()
+            self._watched[op] = ended
+            try:
+                await asyncio.wait_for(asyncio.shield(ended), CANCEL_GRACE)
+            except asyncio.TimeoutError:
+                if not op.done:
+                    self._abort(
+                        exceptions.ConnectionDoesNotExistError(
+                            f"the server did not end an aborted operation within "
+                            f"{CANCEL_GRACE:g}s; connection aborted"
+                        )
+                    )
+            finally:
+                self._watched.pop(op, None)
+
+        self._spawn(watch())
 
     def _after_operation(self, op: Operation) -> None:
-        """Bookkeeping after every ReadyForQuery: stray and deferred cancels.
-
-        A CancelRequest interrupts whatever the backend runs when the signal
-        lands, which may be a later operation than the one it was meant for;
-        the server may even deliver it twice (to the backend and to its
-        process group), interrupting two operations. So an operation that
-        fails with "canceling statement due to user request" without having
-        been targeted, shortly after this connection sent a CancelRequest,
-        was hit by it.
-        """
-        if (
-            op.cancel_state == Operation.CANCEL_NONE
-            and self._loop.time() <= self._stray_cancel_until
-            and _is_user_cancel(op.error)
-        ):
-            op.hit_by_stray_cancel = True
+        """Bookkeeping after every ReadyForQuery: watchers, and a cancel now allowed."""
         ended = self._watched.pop(op, None)
         if ended is not None and not ended.done():
             ended.set_result(None)
         head = self._core.head
         if head is not None and head.cancel_state == Operation.CANCEL_WANTED:
-            head.cancel_state = Operation.CANCEL_SENT
-            self._spawn(self._cancel_and_watch(head))
+            self._cancel_if_alone()
 
-    def _hit_by_stray_cancel(self, op: Operation) -> bool:
-        """True when ``op`` failed only because of a CancelRequest meant for another one.
-
-        Such an operation ran in its own implicit transaction, which the
-        cancellation rolled back, so sending it again is safe.
-        """
-        return op.hit_by_stray_cancel and op.tx_status == "I"
-
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = self._loop.create_task(coro)
         _background_tasks.add(task)
         task.add_done_callback(_background_tasks.discard)
+        return task
 
-    async def _cancel_on_server(self) -> None:
-        """Send a CancelRequest for this session on a side connection (bounded)."""
+    async def _cancel_on_server(self) -> bool | None:
+        """Send a CancelRequest for this session on a side connection.
+
+        Returns True once the server closed the side connection (the backend
+        has been signalled), False when the request provably never reached
+        the server (the side connection could not be opened), None when that
+        is unknown (the request was written but not confirmed in CANCEL_GRACE).
+        """
         pid, secret = self._core.backend_pid, self._core.backend_secret
         addr = self._addr
-        self._cancels_in_flight += 1
-        self._cancels_idle.clear()
         try:
             if isinstance(addr, str):
                 reader, writer = await asyncio.wait_for(
@@ -920,32 +966,26 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(addr[0], addr[1]), CANCEL_GRACE
                 )
-            self._stray_cancel_until = self._loop.time() + STRAY_CANCEL_WINDOW
-            try:
-                writer.write(messages.cancel_request(pid, secret))
-                await writer.drain()
-                # The server closes the side connection once it has signalled the backend.
-                await asyncio.wait_for(reader.read(), CANCEL_GRACE)
-            finally:
-                writer.close()
         except (OSError, asyncio.TimeoutError) as exc:
             logger.warning("pgwire: could not send CancelRequest to %s: %s", addr, exc)
+            return False
+        try:
+            writer.write(messages.cancel_request(pid, secret))
+            await writer.drain()
+            # The server closes the side connection once it has signalled the backend.
+            await asyncio.wait_for(reader.read(), CANCEL_GRACE)
+            return True
+        except (OSError, asyncio.TimeoutError) as exc:
+            logger.warning("pgwire: CancelRequest to %s not confirmed: %s", addr, exc)
+            return None
         finally:
-            self._cancels_in_flight -= 1
-            if not self._cancels_in_flight:
-                self._cancels_idle.set()
+            writer.close()
 
     def _abort(self, exc: BaseException) -> None:
         """Drop the transport; every queued operation fails with ``exc``."""
         self._closed = True
         self._core.abort(exc)
         self._transport.abort()
-
-
-def _is_user_cancel(error: BaseException | None) -> bool:
-    return isinstance(error, exceptions.QueryCanceledError) and "user request" in (
-        error.message or ""
-    )
 
 
 def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]:
@@ -1004,19 +1044,27 @@ def quote_ident(name: str) -> str:
 
 
 class _OperationContext:
-    """Admission to the wire and a deadline for one public call (see :mod:`pgwire.gate`).
+    """Admission, place in line and deadline of one public call (see :mod:`pgwire.gate`).
 
-    Operations run through :meth:`run` one after another. An operation that
-    is still on the wire when the call ends (its caller timed out or was
-    cancelled) keeps the admission until its ReadyForQuery arrives, so an
-    exclusive operation never starts while it is in flight.
+    The call's operations go through :meth:`run` one after another. The call
+    leaves the line once it has written its last operation: an operation
+    written while :attr:`holds` is zero is taken as the last one (a call that
+    needs a round trip before its last operation, such as a Parse, raises
+    ``holds`` meanwhile). An operation still on the wire when the call ends
+    (its caller timed out or was cancelled) keeps the admission until its
+    ReadyForQuery arrives, so an exclusive call never starts while it is in
+    flight.
     """
 
     __slots__ = (
         "conn",
         "deadline",
         "exclusive",
+        "holds",
         "_current",
+        "_in_line",
+        "_written_mark",
+        "_block",
         "query",
         "args",
         "_started",
@@ -1034,7 +1082,12 @@ class _OperationContext:
         self.conn = conn
         self.deadline = None if timeout is None else conn._loop.time() + timeout
         self.exclusive = exclusive
+        self.holds = 0
         self._current: Operation | None = None
+        self._in_line = False
+        self._written_mark = -1
+        #: The innermost open transaction block when the call was admitted.
+        self._block: object | None = None
         self.query = query
         self.args = args
         self._started = 0.0
@@ -1043,20 +1096,19 @@ class _OperationContext:
     async def __aenter__(self) -> _OperationContext:
         conn = self.conn
         self._started = time.monotonic()
-        if conn._gate.try_enter(self.exclusive):
-            pass
-        elif self.deadline is None:
-            await conn._gate.enter(self.exclusive)
-        else:
+        gate = conn._gate
+        if not gate.try_enter(self.exclusive):
             try:
-                await asyncio.wait_for(
-                    conn._gate.enter(self.exclusive), max(self.deadline - conn._loop.time(), 0)
-                )
+                await gate.enter(self.exclusive, self.deadline)
             except asyncio.TimeoutError:
                 raise asyncio.TimeoutError() from None
         if conn.is_closed():
-            conn._gate.leave(self.exclusive)
+            gate.leave(self.exclusive)
             raise exceptions.InterfaceError("connection is closed")
+        if gate.blocks:
+            self._block = gate.blocks[-1]
+        conn._order.join(self)
+        self._in_line = True
         if tracing.observers and self.query is not None:
             params = conn._params
             target = tracing.Target(conn._addr, params.database, params.user)
@@ -1067,6 +1119,9 @@ class _OperationContext:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
         conn = self.conn
+        if self._in_line:
+            self._in_line = False
+            conn._order.leave(self)
         op = self._current
         if op is not None and not op.done:
             op.callback = self._leave_when_done
@@ -1087,54 +1142,123 @@ class _OperationContext:
         return await asyncio.wait_for(asyncio.shield(fut), remaining)
 
     def _leave_when_done(self, op: Operation) -> None:
-        self.conn._after_operation(op)
-        self.conn._gate.leave(self.exclusive)
+        conn = self.conn
+        conn._after_operation(op)
+        self._track_transaction(op, abandoned=True)
+        conn._gate.leave(self.exclusive)
+
+    async def take_turn(self) -> None:
+        """Wait (within the deadline) until this call may write (gate rules 6, 7)."""
+        order = self.conn._order
+        if not self._in_line:
+            # Written its last operation already and writing again: back in line.
+            order.join(self)
+            self._in_line = True
+        if not order.may_write(self):
+            try:
+                await order.wait_turn(self, self.deadline)
+            except asyncio.TimeoutError:
+                raise asyncio.TimeoutError() from None
+
+    def may_rewrite(self) -> bool:
+        """True when nothing was written since this call's last operation.
+
+        The call then takes the head of the line again, so writing once more
+        keeps the order of calls (connection rule 4).
+        """
+        conn = self.conn
+        if conn._written != self._written_mark or conn._order.fenced or conn._closed:
+            return False
+        conn._order.rejoin_first(self)
+        self._in_line = True
+        return True
+
+    def submit(self, op: Operation, callback: Callable[[Operation], None]) -> None:
+        """Write ``op`` now (the caller has its turn); the call may leave the line."""
+        conn = self.conn
+        if conn._closed:
+            raise exceptions.InterfaceError("connection is closed")
+        op.callback = callback
+        try:
+            conn._core.submit(op)
+        except exceptions.ConnectionDoesNotExistError:
+            conn._closed = True
+            raise
+        conn._written += 1
+        self._written_mark = conn._written
+        self._current = op
+        if not self.holds and self._in_line:
+            self._in_line = False
+            conn._order.leave(self)
 
     async def run(self, op: _OpT) -> _OpT:
-        """Submit ``op``, wait for its ReadyForQuery, raise its error if it failed.
+        """Write ``op`` in turn, wait for its ReadyForQuery, raise its error if it failed.
 
-        An operation that failed only because a CancelRequest meant for an
-        earlier operation reached the server late is sent again, once.
+        At the deadline (or on cancellation) raises at once and abandons the
+        operation (connection rule 2); nothing is ever sent again here.
         """
         conn = self.conn
         loop = conn._loop
-        retries = 0
-        while True:
-            fut: asyncio.Future[None] = loop.create_future()
-            op.callback = _resolver(conn, fut)
+        order = conn._order
+        if not self._in_line or not order.may_write(self):
+            await self.take_turn()
+        fut: asyncio.Future[None] = loop.create_future()
+        self.submit(op, _resolver(conn, fut))
+        conn._flush_submitted()
+        if not op.done:
             try:
-                conn._core.submit(op)
-            except exceptions.ConnectionDoesNotExistError:
-                conn._closed = True
+                if self.deadline is None:
+                    # No shield: ``fut`` only wakes this task, and the resolver
+                    # ignores it once cancelled.
+                    await fut
+                else:
+                    remaining = self.deadline - loop.time()
+                    if remaining <= 0:
+                        raise asyncio.TimeoutError()
+                    await asyncio.wait_for(asyncio.shield(fut), remaining)
+            except asyncio.TimeoutError:
+                conn._abandon(op)
+                raise asyncio.TimeoutError() from None
+            except asyncio.CancelledError:
+                conn._abandon(op)
                 raise
-            self._current = op
-            conn._flush_submitted()
-            if not op.done:
-                try:
-                    if self.deadline is None:
-                        # No shield: ``fut`` only wakes this task, and the resolver
-                        # ignores it once cancelled.
-                        await fut
-                    else:
-                        remaining = self.deadline - loop.time()
-                        if remaining <= 0:
-                            raise asyncio.TimeoutError()
-                        await asyncio.wait_for(asyncio.shield(fut), remaining)
-                except asyncio.TimeoutError:
-                    await conn._cancel_operation(op)
-                    raise asyncio.TimeoutError() from None
-                except asyncio.CancelledError:
-                    if not op.done:
-                        conn._spawn(conn._cancel_operation(op))
-                    raise
-            error = op.error
-            if error is None:
-                return op
-            if retries < MAX_STRAY_RETRIES and conn._hit_by_stray_cancel(op):
-                retries += 1
-                op = op.retry()  # type: ignore[assignment]
-                continue
+        self._track_transaction(op, abandoned=False)
+        error = op.error
+        if error is not None:
             raise error
+        return op
+
+    def _track_transaction(self, op: Operation, *, abandoned: bool) -> None:
+        """Keep the gate's blocks in step with the server's transaction status.
+
+        A statement that opened a transaction outside ``transaction()`` (an
+        exclusive call, see :func:`pgwire.gate.may_open_transaction`) makes
+        an implicit block owned by its task; an abandoned one is rolled back
+        at once, before anything else is admitted, since nobody owns it. A
+        statement run inside an implicit block that ends it closes the block.
+        """
+        status = op.tx_status
+        if not status:
+            return
+        conn = self.conn
+        gate = conn._gate
+        if status == "I":
+            if self._block is not None and isinstance(self._block, ImplicitBlock):
+                gate.close_block(gate.blocks[0] if gate.blocks else self._block)
+            return
+        if gate.blocks or not self.exclusive or conn._closed:
+            return
+        if abandoned:
+            rollback = SimpleQueryOperation("ROLLBACK")
+            rollback.callback = conn._after_operation
+            try:
+                conn._core.submit(rollback)
+            except exceptions.ConnectionDoesNotExistError:
+                return
+            conn._written += 1
+            conn._protocol.flush()
+        else:
+            gate.open_block(ImplicitBlock(asyncio.current_task()))
 
 
 def _resolver(conn: Connection, fut: asyncio.Future[None]) -> Callable[[Operation], None]:

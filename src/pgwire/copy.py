@@ -454,7 +454,7 @@ async def _run_copy_in(
             started.set_result(None)
 
     op.on_start = on_start
-    done = _submit(conn, ctx, op)
+    done = await _submit(conn, ctx, op)
     watchdog = _Watchdog(loop, ctx.deadline)
     try:
         with watchdog:
@@ -537,7 +537,7 @@ async def _stream_copy_out(
                 transport.resume_reading()
 
     op.on_chunk = on_chunk
-    done = _submit(conn, ctx, op)
+    done = await _submit(conn, ctx, op)
     watchdog = _Watchdog(loop, ctx.deadline)
     try:
         with watchdog:
@@ -607,8 +607,8 @@ def _nothing() -> None:
 # ---------------------------------------------------------------- running
 
 
-def _submit(conn: Connection, ctx: _OperationContext, op: Operation) -> asyncio.Future[None]:
-    """Queue ``op`` and send its messages; the future resolves at its ReadyForQuery.
+async def _submit(conn: Connection, ctx: _OperationContext, op: Operation) -> asyncio.Future[None]:
+    """Write ``op`` in turn; the future resolves at its ReadyForQuery.
 
     ``op`` becomes ``ctx``'s current operation, so the call keeps its
     admission to the wire until the server has ended it, even when the call
@@ -621,13 +621,8 @@ def _submit(conn: Connection, ctx: _OperationContext, op: Operation) -> asyncio.
             done.set_result(None)
         conn._after_operation(op)
 
-    op.callback = resolve
-    try:
-        conn._core.submit(op)
-    except exceptions.ConnectionDoesNotExistError:
-        conn._closed = True
-        raise
-    ctx._current = op
+    await ctx.take_turn()
+    ctx.submit(op, resolve)
     conn._protocol.flush()
     return done
 
@@ -639,34 +634,19 @@ async def _stop(
     exc: BaseException,
     needs_cancel: bool,
 ) -> None:
-    """End the aborted ``op`` on the server.
+    """End the aborted ``op`` on the server, without waiting for it (the deadline holds).
 
     ``needs_cancel``: CopyFail cannot stop the server (COPY TO, or the data
-    was complete already, or copy mode has not started), so a CancelRequest
-    is sent. A cancelled task does not wait; its call keeps the admission to
-    the wire until the server has answered.
+    was complete already, or copy mode has not started), so the operation is
+    abandoned and cancelled under the connection's cancel rules. Otherwise
+    CopyFail was sent, and the connection is aborted if the server does not
+    end the COPY within the cancel grace period. Either way the call keeps
+    its admission to the wire until the server has answered.
     """
-    if isinstance(exc, asyncio.CancelledError):
-        if needs_cancel:
-            conn._spawn(conn._cancel_operation(op))
-        return
     if needs_cancel:
-        await conn._cancel_operation(op)
-        return
-    try:
-        await asyncio.wait_for(asyncio.shield(done), _cancel_grace())
-    except asyncio.TimeoutError:
-        conn._abort(
-            exceptions.ConnectionDoesNotExistError(
-                "the server did not end an aborted COPY in time; connection aborted"
-            )
-        )
-
-
-def _cancel_grace() -> float:
-    from .connection import CANCEL_GRACE
-
-    return CANCEL_GRACE
+        conn._abandon(op)
+    else:
+        conn._watch_abandoned(op)
 
 
 class _Watchdog:

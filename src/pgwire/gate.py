@@ -1,115 +1,233 @@
-"""Admission of operations to one connection's wire: the rules of pipelining.
+"""Admission of calls to one connection: who may use it, and in which order they write.
 
-Rules:
+Several tasks may share one connection (pipelining). This module decides, for
+each public call, *whether* it may use the connection now (:class:`Gate`) and
+*when* it may write its messages (:class:`WriteOrder`). The connection's
+transport, the cancellation rules and the public API live elsewhere; nothing
+here does I/O.
 
-1. *Shared* operations (``fetch*``, ``execute*``, prepared-statement calls)
-   may be on the wire together: each writes its messages, ending in its own
-   Sync, at once, and the server answers them in order.
+Rules of admission (:class:`Gate`):
 
-2. An *exclusive* operation (COPY, LISTEN/UNLISTEN, a cursor outside the
-   caller's transaction) waits until no other operation is on the wire and
-   keeps everybody else out until it ends.
+1. Shared calls (``fetch*``, ``execute*``, prepared-statement calls) may be
+   on the wire together. An exclusive call (COPY, LISTEN/UNLISTEN, a
+   statement that may open a transaction, see :func:`may_open_transaction`)
+   waits until no other call is admitted and keeps everybody else out until
+   it ends.
 
-3. A transaction block owns the connection from ``BEGIN`` to its end. Only
-   code running inside that block (the task that entered it and tasks it
-   spawned from there, which inherit its context) is admitted meanwhile;
-   everyone else waits. ``BEGIN`` goes out only once every operation admitted
-   before the block has ended: one may still have messages to send (its Bind
-   after a Parse round trip, a retry), which must not land inside the block.
-   A second ``transaction()`` from another task waits for the first to finish.
+2. An open transaction block -- from ``transaction()``, a savepoint nested in
+   it, or a bare ``BEGIN`` (an *implicit* block, recognised from the
+   server's transaction status) -- owns the connection. Only code inside the
+   *innermost* open block is admitted: the task that opened it, tasks it
+   spawned from inside (they inherit its context) and the block's own
+   ``commit()``/``rollback()``. Everyone else waits, so no other task's
+   statement can land inside a block and be undone by its rollback. Sibling
+   tasks that open nested blocks therefore run one block after another.
 
-4. Waiters are admitted in arrival order (a shared operation does not
-   overtake an exclusive one that arrived earlier), except that code inside
-   the owning transaction is never held up by outsiders.
+3. A block belongs to the task that opened it only while that task runs.
+   Once it has finished (a transaction started in a setup task, or by
+   ``asyncio.wait_for(tr.start(), ...)``, which runs it in a child task
+   on Python < 3.12), the first waiting task adopts the open blocks and
+   continues the transaction, as asyncpg allows.
+
+4. A task waiting for a block whose owner is still running, while the owner
+   has not used the connection for :data:`OWNER_IDLE_LIMIT` seconds, gets
+   :class:`~pgwire.exceptions.InterfaceError` naming both tasks instead of
+   waiting forever (the owner may be waiting for it: a deadlock).
+
+5. Waiters are admitted in arrival order, except that a waiter the open block
+   keeps out never holds up one it admits.
+
+Rules of write order (:class:`WriteOrder`):
+
+6. Every admitted call takes its place in line. A call writes an operation
+   only when every call before it in line has written its last one, so the
+   server executes statements in the order the calls were made, whatever is
+   cached, prepared or introspected: a call that needs a round trip first
+   (Parse/Describe of a statement on first use, type introspection) holds
+   back the calls behind it meanwhile.
+
+7. While a *fence* is up (a CancelRequest is on its way, see
+   :mod:`pgwire.connection`), nobody writes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import re
 from collections import deque
+from collections.abc import Callable
+from functools import lru_cache
 
-__all__ = ["Gate", "current_transactions"]
+from . import exceptions
 
-#: The transaction tokens the running code is inside of (inherited by child tasks).
+__all__ = [
+    "Gate",
+    "WriteOrder",
+    "ImplicitBlock",
+    "current_transactions",
+    "may_open_transaction",
+    "OWNER_IDLE_LIMIT",
+]
+
+#: Seconds a task waits for a transaction block of another, still running task that
+#: does not use the connection, before it gets an InterfaceError (rule 4).
+OWNER_IDLE_LIMIT = 10.0
+
+#: The transaction blocks the running code is inside of (inherited by child tasks).
 current_transactions: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
     "pgwire_current_transactions", default=()
 )
 
+_OPENS_TRANSACTION = re.compile(r"\b(?:BEGIN|START)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def may_open_transaction(sql: str) -> bool:
+    """True when ``sql`` may open a transaction block (``BEGIN``, ``START TRANSACTION``).
+
+    Errs on the side of True (a ``DO $$ BEGIN ... END $$`` block matches too):
+    such a statement only loses pipelining, while a missed ``BEGIN`` could
+    absorb other tasks' statements into its transaction.
+    """
+    return _OPENS_TRANSACTION.search(sql) is not None
+
+
+class ImplicitBlock:
+    """A transaction opened by a bare ``BEGIN`` (not through ``transaction()``)."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: asyncio.Task[object] | None) -> None:
+        self.task = task
+
+    def __repr__(self) -> str:
+        return f"<ImplicitBlock of {_task_name(self.task)}>"
+
 
 class _Waiter:
-    __slots__ = ("future", "exclusive")
+    __slots__ = ("future", "exclusive", "tokens", "task", "since", "adopted")
 
-    def __init__(self, future: asyncio.Future[None], exclusive: bool) -> None:
+    def __init__(
+        self,
+        future: asyncio.Future[None],
+        exclusive: bool,
+        tokens: tuple[object, ...],
+        task: asyncio.Task[object] | None,
+        since: float,
+    ) -> None:
         self.future = future
         self.exclusive = exclusive
+        self.tokens = tokens
+        self.task = task
+        self.since = since
+        self.adopted = False
 
 
 class Gate:
-    """Counts who is on the wire and admits callers according to the module rules."""
+    """Admits calls to one connection according to rules 1-5 of the module."""
 
     __slots__ = (
         "shared",
         "exclusive",
-        "owner",
+        "blocks",
+        "owners",
         "_waiters",
-        "_owner_waiters",
-        "_tx_waiters",
-        "_idle_waiters",
+        "_last_inside_use",
+        "_watchdog",
+        "_describe",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, describe: Callable[[], str] = lambda: "the connection") -> None:
         self.shared = 0
         self.exclusive = False
-        #: Token of the transaction that owns the connection, if any.
-        self.owner: object | None = None
-        self._waiters: deque[_Waiter] = deque()  # outsiders, in arrival order
-        self._owner_waiters: deque[_Waiter] = deque()  # code inside the owning transaction
-        self._tx_waiters: deque[asyncio.Future[None]] = deque()  # transactions to begin
-        self._idle_waiters: list[asyncio.Future[None]] = []  # owners waiting for the wire
+        #: Open transaction blocks, outermost first (Transaction objects, ImplicitBlock).
+        self.blocks: list[object] = []
+        #: The task that owns each open block (rule 3), by block.
+        self.owners: dict[object, asyncio.Task[object] | None] = {}
+        self._waiters: deque[_Waiter] = deque()
+        self._last_inside_use = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._describe = describe
 
-    def _can_enter(self, exclusive: bool) -> bool:
+    @property
+    def busy(self) -> bool:
+        """True while any call holds admission."""
+        return self.exclusive or self.shared > 0
+
+    # ------------------------------------------------------------ admission
+
+    def _fits(self, exclusive: bool) -> bool:
         if self.exclusive:
             return False
         return self.shared == 0 if exclusive else True
 
-    @property
-    def busy(self) -> bool:
-        """True while any operation holds admission."""
-        return self.exclusive or self.shared > 0
+    def _admits(self, tokens: tuple[object, ...]) -> bool:
+        blocks = self.blocks
+        return not blocks or blocks[-1] in tokens
+
+    def _orphaned(self) -> bool:
+        """The innermost block's owner has finished and nobody inside is on the wire."""
+        if not self.blocks or self.busy:
+            return False
+        task = self.owners.get(self.blocks[-1])
+        return task is None or task.done()
 
     def try_enter(self, exclusive: bool = False) -> bool:
         """Admit at once when nobody has to be waited for; pair a True with :meth:`leave`."""
-        if self.owner is None:
-            if self._waiters or not self._can_enter(exclusive):
-                return False
-        elif self._owner_waiters or self.owner not in current_transactions.get():
+        if self._waiters or not self._fits(exclusive):
             return False
-        elif not self._can_enter(exclusive):
-            return False
+        if self.blocks:
+            tokens = current_transactions.get()
+            if self.blocks[-1] not in tokens:
+                if not self._orphaned():
+                    return False
+                self._adopt(asyncio.current_task())
+            self._last_inside_use = _now()
         self._admit(exclusive)
         return True
 
-    async def enter(self, exclusive: bool = False) -> None:
-        """Wait for admission; pair every successful call with :meth:`leave`."""
+    async def enter(self, exclusive: bool = False, deadline: float | None = None) -> None:
+        """Wait for admission (until ``deadline``, loop time); pair it with :meth:`leave`.
+
+        Raises ``asyncio.TimeoutError`` at the deadline and
+        :class:`~pgwire.exceptions.InterfaceError` under rule 4. Runs in the
+        caller's task (no ``wait_for``), so an adoption (rule 3) lands in the
+        caller's context.
+        """
         if self.try_enter(exclusive):
             return
-        inside = self.owner is not None and self.owner in current_transactions.get()
-        queue = self._owner_waiters if inside else self._waiters
-        waiter = _Waiter(asyncio.get_running_loop().create_future(), exclusive)
-        queue.append(waiter)
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        waiter = _Waiter(
+            loop.create_future(), exclusive, current_transactions.get(), task, loop.time()
+        )
+        self._waiters.append(waiter)
+        # Waiters the open block keeps out may be queued ahead: see whether this one
+        # can go past them at once (rule 5).
+        self._wake()
+        timer = None
+        if deadline is not None:
+            timer = loop.call_at(deadline, _expire, waiter.future)
+        self._arm_watchdog()
         try:
             await waiter.future
-        except asyncio.CancelledError:
+        except BaseException:
             if waiter.future.done() and not waiter.future.cancelled():
-                self.leave(exclusive)  # admitted just before the cancellation landed
+                if waiter.future.exception() is None:
+                    self.leave(exclusive)  # admitted just before the cancellation landed
             else:
                 try:
-                    queue.remove(waiter)
+                    self._waiters.remove(waiter)
                 except ValueError:
                     pass
                 self._wake()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if waiter.adopted:
+            self._enter_context()
 
     def _admit(self, exclusive: bool) -> None:
         if exclusive:
@@ -122,84 +240,222 @@ class Gate:
             self.exclusive = False
         else:
             self.shared -= 1
-        if self._idle_waiters and not self.busy:
-            waiters, self._idle_waiters = self._idle_waiters, []
-            for fut in waiters:
-                if not fut.done():
-                    fut.set_result(None)
-        self._wake()
-
-    async def take_ownership(self, token: object) -> None:
-        """Make the transaction ``token`` the owner (rule 3).
-
-        Waits while another transaction owns the connection, then until every
-        operation admitted before the ownership has left.
-        """
-        await self._become_owner(token)
-        if not self.busy:
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._idle_waiters.append(fut)
-        try:
-            await fut
-        except BaseException:
-            if fut in self._idle_waiters:
-                self._idle_waiters.remove(fut)
-            self.release_ownership(token)
-            raise
-
-    async def _become_owner(self, token: object) -> None:
-        if self.owner is None and not self._tx_waiters:
-            self.owner = token
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tx_waiters.append(fut)
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                # Ownership was handed over just before the cancellation landed.
-                self.owner = token
-                self.release_ownership(token)
-            else:
-                try:
-                    self._tx_waiters.remove(fut)
-                except ValueError:
-                    pass
-            raise
-        self.owner = token
-
-    def release_ownership(self, token: object) -> None:
-        """End ``token``'s ownership; the next waiting transaction or the outsiders go on."""
-        if self.owner is not token:
-            return
-        self.owner = None
-        while self._tx_waiters:
-            fut = self._tx_waiters.popleft()
-            if not fut.done():
-                # Reserve the connection for the next transaction at once, so queued
-                # outsiders do not slip in between the two blocks.
-                self.owner = _HANDOVER
-                fut.set_result(None)
-                break
+        if self.blocks:
+            self._last_inside_use = _now()
         self._wake()
 
     def _wake(self) -> None:
-        self._admit_from(self._owner_waiters)
-        if self.owner is None:
-            self._admit_from(self._waiters)
-
-    def _admit_from(self, queue: deque[_Waiter]) -> None:
-        while queue:
-            waiter = queue[0]
-            if waiter.future.done():
-                queue.popleft()
+        waiters = self._waiters
+        if not waiters:
+            return
+        for waiter in list(waiters):
+            fut = waiter.future
+            if fut.done():
+                waiters.remove(waiter)
                 continue
-            if not self._can_enter(waiter.exclusive):
+            if not self._admits(waiter.tokens):
+                if not self._orphaned():
+                    continue
+                # Rule 3: the owner is gone; this waiter continues its transaction.
+                self._adopt(waiter.task)
+                waiter.adopted = True
+                waiter.tokens = (*waiter.tokens, *self.blocks)
+            if not self._fits(waiter.exclusive):
                 break
-            queue.popleft()
+            waiters.remove(waiter)
             self._admit(waiter.exclusive)
-            waiter.future.set_result(None)
+            if self.blocks:
+                self._last_inside_use = _now()
+            fut.set_result(None)
+        self._arm_watchdog()
+
+    # ------------------------------------------------------------ transaction blocks
+
+    def open_block(self, block: object) -> None:
+        """``block`` is now the innermost open block, owned by the running task."""
+        task = asyncio.current_task()
+        self.blocks.append(block)
+        self.owners[block] = task
+        if task is not None:
+            task.add_done_callback(self._owner_done)
+        self._last_inside_use = _now()
+        self._enter_context((block,))
+
+    def close_block(self, block: object) -> None:
+        """``block`` ended on the server: it and every block inside it are closed."""
+        if block in self.blocks:
+            index = self.blocks.index(block)
+            for closed in self.blocks[index:]:
+                self.owners.pop(closed, None)
+            del self.blocks[index:]
+        current = current_transactions.get()
+        if block in current:
+            current_transactions.set(tuple(t for t in current if t is not block))
+        self._wake()
+
+    def close_all_blocks(self) -> None:
+        """The session left every transaction block (ROLLBACK, reset, lost connection)."""
+        self.blocks.clear()
+        self.owners.clear()
+        self._wake()
+
+    def hand_over(self, task: asyncio.Task[object]) -> None:
+        """``task`` owns every open block from now on (it will end them)."""
+        for block in self.blocks:
+            self.owners[block] = task
+        task.add_done_callback(self._owner_done)
+
+    def _adopt(self, task: asyncio.Task[object] | None) -> None:
+        for block in self.blocks:
+            self.owners[block] = task
+        if task is not None:
+            task.add_done_callback(self._owner_done)
+        if task is asyncio.current_task():
+            self._enter_context()
+
+    def _enter_context(self, blocks: tuple[object, ...] | None = None) -> None:
+        """Add ``blocks`` (default: every open block) to the running task's context."""
+        current = current_transactions.get()
+        add = tuple(b for b in (self.blocks if blocks is None else blocks) if b not in current)
+        if add:
+            current_transactions.set((*current, *add))
+
+    def _owner_done(self, task: asyncio.Future[object]) -> None:
+        self._wake()
+
+    # ------------------------------------------------------------ rule 4
+
+    def _arm_watchdog(self) -> None:
+        if self._watchdog is not None or not self.blocks or not self._waiters:
+            return
+        loop = asyncio.get_running_loop()
+        oldest = min(w.since for w in self._waiters)
+        when = max(oldest, self._last_inside_use) + OWNER_IDLE_LIMIT
+        self._watchdog = loop.call_at(when, self._check_owner)
+
+    def _check_owner(self) -> None:
+        self._watchdog = None
+        if not self.blocks or not self._waiters:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        owner = self.owners.get(self.blocks[-1])
+        if not self.busy and now - self._last_inside_use >= OWNER_IDLE_LIMIT:
+            for waiter in list(self._waiters):
+                if self._admits(waiter.tokens) or now - waiter.since < OWNER_IDLE_LIMIT:
+                    continue
+                self._waiters.remove(waiter)
+                if not waiter.future.done():
+                    waiter.future.set_exception(
+                        exceptions.InterfaceError(
+                            f"{_task_name(waiter.task)} waited {now - waiter.since:.1f}s for "
+                            f"{self._describe()}, which a transaction block of "
+                            f"{_task_name(owner)} holds; that task has not used the "
+                            f"connection for {now - self._last_inside_use:.1f}s. If it is "
+                            "waiting for this task, this is a deadlock: end the block "
+                            "first, or give this task its own connection"
+                        )
+                    )
+        self._arm_watchdog()
 
 
-_HANDOVER = object()
+class WriteOrder:
+    """The line of admitted calls and the fence (rules 6 and 7 of the module).
+
+    A *place* is any object standing for one call. Calls join with
+    :meth:`join`, wait with :meth:`wait_turn` until :meth:`may_write`, leave
+    with :meth:`leave` once they wrote their last operation (or gave up).
+    """
+
+    __slots__ = ("_line", "_fences", "_waiting")
+
+    def __init__(self) -> None:
+        self._line: deque[object] = deque()
+        self._fences = 0
+        self._waiting: dict[object, asyncio.Future[None]] = {}
+
+    def join(self, place: object) -> None:
+        self._line.append(place)
+
+    def may_write(self, place: object) -> bool:
+        return not self._fences and self._line[0] is place
+
+    @property
+    def fenced(self) -> bool:
+        return self._fences > 0
+
+    @property
+    def last(self) -> object | None:
+        """The newest place in line (the call that joined last), if any."""
+        return self._line[-1] if self._line else None
+
+    async def wait_turn(self, place: object, deadline: float | None) -> None:
+        """Wait until ``place`` may write; ``asyncio.TimeoutError`` at ``deadline``."""
+        loop = asyncio.get_running_loop()
+        while not self.may_write(place):
+            fut = loop.create_future()
+            self._waiting[place] = fut
+            timer = None if deadline is None else loop.call_at(deadline, _expire, fut)
+            try:
+                await fut
+            finally:
+                self._waiting.pop(place, None)
+                if timer is not None:
+                    timer.cancel()
+
+    def rejoin_first(self, place: object) -> None:
+        """Put ``place`` back at the head of the line (it writes again before anyone)."""
+        self._line.appendleft(place)
+
+    def leave(self, place: object) -> None:
+        """``place`` has written its last operation (or ended): the next call goes on."""
+        line = self._line
+        if line and line[0] is place:
+            line.popleft()
+            self._wake()
+        else:
+            try:
+                line.remove(place)
+            except ValueError:
+                pass
+
+    def raise_fence(self) -> None:
+        self._fences += 1
+
+    def lower_fence(self) -> None:
+        self._fences -= 1
+        self._wake()
+
+    def lower_all_fences(self) -> None:
+        """The connection is gone: wake everybody (their writes fail)."""
+        self._fences = 0
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._fences or not self._line:
+            return
+        # Wake every waiting call in line order: each one that finds itself at the
+        # head writes and leaves in the same loop iteration, handing on to the next.
+        for place in self._line:
+            fut = self._waiting.get(place)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+
+
+def _expire(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_exception(asyncio.TimeoutError())
+
+
+def _now() -> float:
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return 0.0
+
+
+def _task_name(task: object) -> str:
+    if task is None:
+        return "a finished task"
+    get_name = getattr(task, "get_name", None)
+    return f"task {get_name()!r}" if get_name is not None else repr(task)

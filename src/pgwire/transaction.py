@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import exceptions
-from .gate import current_transactions
+from .gate import ImplicitBlock, current_transactions
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -48,6 +48,7 @@ class Transaction:
         "_nested",
         "_savepoint",
         "_managed",
+        "_release_ctr",
     )
 
     def __init__(
@@ -66,6 +67,7 @@ class Transaction:
         self._nested = False
         self._savepoint: str | None = None
         self._managed = False
+        self._release_ctr = conn._release_ctr
 
     async def __aenter__(self) -> Transaction:
         if self._managed:
@@ -91,38 +93,49 @@ class Transaction:
             self._managed = False
 
     async def start(self) -> None:
-        """Enter the transaction or savepoint block."""
+        """Enter the transaction or savepoint block.
+
+        The outermost block waits while a block of another, still running
+        task owns the connection; a block opened from inside an open one (or
+        once its owner task has finished, as asyncpg allows) is a savepoint.
+        Sibling tasks' nested blocks run one after another (see
+        :mod:`pgwire.gate`).
+
+        Raises :class:`InterfaceError` when the block was already started,
+        when its connection went back to a pool, or when a transaction was
+        opened with a bare ``BEGIN``.
+        """
         self._check_state_base("start")
         if self._state is TransactionState.STARTED:
             raise exceptions.InterfaceError("cannot start; the transaction is already started")
+        self._check_released("start")
         conn = self._conn
-        top = conn._top_xact
-        if top is None or top not in current_transactions.get():
-            # Not inside this connection's open block: a new top-level transaction,
-            # which waits while another task's transaction owns the connection.
-            await conn._gate.take_ownership(self)
-            try:
+        gate = conn._gate
+        # Admission as an exclusive call settles who owns the connection: inside
+        # the innermost open block, after it, or as its adopter.
+        async with conn._operation(None, exclusive=True) as _ctx:
+            outer = gate.blocks[-1] if gate.blocks else None
+            if outer is None:
                 if conn.is_in_transaction():
                     raise exceptions.InterfaceError(
                         "cannot use Connection.transaction() in a manually started transaction"
                     )
-                conn._top_xact = self
-                current_transactions.set((*current_transactions.get(), self))
-                # A CancelRequest still on its way could interrupt a statement of this
-                # block, which cannot be sent again inside a transaction.
-                await conn._cancels_settled()
-            except BaseException:
-                # Nothing was sent: give the connection back as it was.
-                self._end_ownership()
-                raise
-        else:
-            if self._isolation is not None and self._isolation != top._isolation:
+            elif isinstance(outer, ImplicitBlock):
                 raise exceptions.InterfaceError(
-                    f"nested transaction has a different isolation level: "
-                    f"current {top._isolation!r} != outer {self._isolation!r}"
+                    "cannot use Connection.transaction() in a manually started transaction"
                 )
-            self._nested = True
-
+            else:
+                top = gate.blocks[0]
+                assert isinstance(top, Transaction)
+                if self._isolation is not None and self._isolation != top._isolation:
+                    raise exceptions.InterfaceError(
+                        f"nested transaction has a different isolation level: "
+                        f"current {self._isolation!r} != outer {top._isolation!r}"
+                    )
+                self._nested = True
+            gate.open_block(self)
+            if not self._nested:
+                conn._top_xact = self
         if self._nested:
             conn._savepoint_counter += 1
             self._savepoint = f"pgwire_savepoint_{conn._savepoint_counter}"
@@ -140,41 +153,53 @@ class Transaction:
             await conn.execute(query)
         except BaseException as exc:
             self._state = TransactionState.FAILED
-            if not self._nested:
-                self._end_ownership(exc)
+            self._close_block(exc)
             raise
         self._state = TransactionState.STARTED
 
-    def _end_ownership(self, exc: BaseException | None = None) -> None:
-        """The outermost block is over: let other tasks use the connection again.
+    def _check_released(self, opname: str) -> None:
+        if self._conn._release_ctr != self._release_ctr:
+            raise exceptions.InterfaceError(
+                f"cannot {opname}; the transaction's connection has been released back to the pool"
+            )
 
-        When the block's last statement was interrupted (``exc`` is a
-        cancellation or timeout), that statement may still reach the server
-        and leave a transaction open, so the connection stays owned until a
-        ROLLBACK queued behind it has run.
+    def _close_block(self, exc: BaseException | None = None) -> None:
+        """The block is over: let the code outside it use the connection again.
+
+        When the outermost block's last statement was interrupted (``exc`` is
+        a cancellation or timeout), that statement may still leave a
+        transaction open on the server, so a ROLLBACK is queued behind it
+        before the connection is given back.
         """
         conn = self._conn
+        gate = conn._gate
+        if self._nested:
+            gate.close_block(self)
+            return
         if conn._top_xact is self:
             conn._top_xact = None
         interrupted = isinstance(exc, (asyncio.CancelledError, asyncio.TimeoutError))
-        if interrupted and not conn.is_closed():
-            # Created before leaving the block's context, so the task runs inside it.
-            conn._spawn(self._rollback_then_release())
+        if interrupted and not conn.is_closed() and self in gate.blocks:
+            task = conn._spawn(self._rollback_then_close(tuple(gate.blocks)))
+            # The ROLLBACK's task owns the blocks until it ran: nobody may adopt them
+            # (and have their work undone by it) once this task has finished.
+            gate.hand_over(task)
+            current = current_transactions.get()
+            if self in current:
+                current_transactions.set(tuple(t for t in current if t is not self))
         else:
-            conn._gate.release_ownership(self)
-        current = current_transactions.get()
-        if self in current:
-            current_transactions.set(tuple(t for t in current if t is not self))
+            gate.close_block(self)
 
-    async def _rollback_then_release(self) -> None:
+    async def _rollback_then_close(self, blocks: tuple[object, ...]) -> None:
         conn = self._conn
+        current_transactions.set(blocks)
         try:
             if not conn.is_closed():
                 await conn.execute("ROLLBACK")
         except Exception:  # the connection broke: nothing is left open on the server
             pass
         finally:
-            conn._gate.release_ownership(self)
+            conn._gate.close_block(self)
 
     async def commit(self) -> None:
         """Commit (or release the savepoint)."""
@@ -203,8 +228,14 @@ class Transaction:
         await self._end(query, TransactionState.ROLLEDBACK)
 
     async def _end(self, query: str, state: TransactionState) -> None:
-        """Run the COMMIT/ROLLBACK (or savepoint) statement and leave the block."""
+        """Run the COMMIT/ROLLBACK (or savepoint) statement and leave the block.
+
+        The block's own statement is admitted from any task (asyncpg lets any
+        task end a transaction): it runs as code inside every open block.
+        """
         conn = self._conn
+        self._check_released("commit" if state is TransactionState.COMMITTED else "rollback")
+        reset = current_transactions.set((*current_transactions.get(), *conn._gate.blocks))
         try:
             # A rollback on a closed connection has nothing left to undo; a commit
             # there must fail, never be reported as done.
@@ -212,11 +243,11 @@ class Transaction:
                 await conn.execute(query)
         except BaseException as exc:
             self._state = TransactionState.FAILED
-            if not self._nested:
-                self._end_ownership(exc)
+            _restore(reset)
+            self._close_block(exc)
             raise
-        if not self._nested:
-            self._end_ownership()
+        _restore(reset)
+        self._close_block()
         self._state = state
 
     def _check_state_base(self, opname: str) -> None:
@@ -248,3 +279,11 @@ class Transaction:
         if self._deferrable:
             attrs.append("deferrable")
         return f"<pgwire.Transaction {' '.join(attrs)} {id(self):#x}>"
+
+
+def _restore(reset: object) -> None:
+    """Undo a ``current_transactions.set()`` made in this task, if still possible."""
+    try:
+        current_transactions.reset(reset)  # type: ignore[arg-type]
+    except ValueError:
+        pass  # set in another context (the call ran in a different task)

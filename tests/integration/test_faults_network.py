@@ -32,6 +32,8 @@ GRACE = 0.5
 #: Time a timed-out call may take beyond its timeout: connecting for the CancelRequest,
 #: waiting for the server to take it, waiting for the query to end, plus scheduling slack.
 BOUND = 3 * GRACE + 1.0
+#: A timed call raises within this many seconds of its deadline, whatever the network does.
+DEADLINE_SLACK = 0.3
 
 
 @pytest.fixture(autouse=True)
@@ -181,7 +183,15 @@ async def test_pipelined_calls_behind_a_cut_all_fail_and_none_gets_another_resul
     assert all(isinstance(r, BaseException) for r in results[len(results) - failed :])
 
 
-async def test_a_stalled_network_ends_a_timed_call_within_timeout_plus_grace(
+async def _closed_within(conn: pgwire.Connection, seconds: float) -> bool:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while not conn.is_closed() and loop.time() < end:
+        await asyncio.sleep(0.05)
+    return conn.is_closed()
+
+
+async def test_a_stalled_network_raises_a_timed_call_at_its_deadline(
     proxy: FaultProxy, via: str
 ) -> None:
     conn = await pgwire.connect(via)
@@ -189,13 +199,14 @@ async def test_a_stalled_network_ends_a_timed_call_within_timeout_plus_grace(
     clock = Clock()
     with pytest.raises(asyncio.TimeoutError):
         await conn.fetchval("SELECT 1", timeout=0.3)
-    assert clock.elapsed < 0.3 + BOUND
-    assert conn.is_closed()  # the server never answered: the connection was aborted
+    assert clock.elapsed < 0.3 + DEADLINE_SLACK
+    # The server never answered: the connection is aborted in the background.
+    assert await _closed_within(conn, BOUND)
     proxy.resume()
 
 
 @pytest.mark.parametrize("lost", ["blackhole", "drop"])
-async def test_a_timed_out_call_whose_cancel_request_is_lost_still_ends_in_time(
+async def test_a_timed_out_call_whose_cancel_request_is_lost_raises_at_its_deadline(
     proxy: FaultProxy, via: str, lost: Any
 ) -> None:
     proxy.plan = FaultPlan(cancel=lost)
@@ -203,8 +214,8 @@ async def test_a_timed_out_call_whose_cancel_request_is_lost_still_ends_in_time(
     clock = Clock()
     with pytest.raises(asyncio.TimeoutError):
         await conn.fetchval("SELECT pg_sleep(30)", timeout=0.3)
-    assert clock.elapsed < 0.3 + BOUND
-    assert conn.is_closed()
+    assert clock.elapsed < 0.3 + DEADLINE_SLACK
+    assert await _closed_within(conn, BOUND)
 
 
 async def test_a_cancel_through_the_proxy_keeps_the_connection_usable(

@@ -107,7 +107,6 @@ class Operation:
         "status",
         "tx_status",
         "cancel_state",
-        "hit_by_stray_cancel",
         "__weakref__",
     )
 
@@ -117,6 +116,9 @@ class Operation:
     CANCEL_WANTED = 1
     CANCEL_SENT = 2
 
+    #: True for operations a stray CancelRequest cannot harm (nothing to interrupt).
+    harmless_to_cancel = False
+
     def __init__(self) -> None:
         self.done = False
         self.error: BaseException | None = None
@@ -125,12 +127,6 @@ class Operation:
         #: Transaction status reported by this operation's ReadyForQuery.
         self.tx_status = ""
         self.cancel_state = Operation.CANCEL_NONE
-        #: Set by the I/O layer: a CancelRequest meant for another operation interrupted this one.
-        self.hit_by_stray_cancel = False
-
-    def retry(self) -> Operation:
-        """A fresh operation that sends the same messages again (after a stray cancel)."""
-        raise NotImplementedError
 
     def messages(self) -> bytes:
         """Every frontend message of this operation, concatenated."""
@@ -248,9 +244,6 @@ class SimpleQueryOperation(_RefusesCopy):
     def messages(self) -> bytes:
         return messages.query_message(self.sql)
 
-    def retry(self) -> SimpleQueryOperation:
-        return SimpleQueryOperation(self.sql)
-
     def on_row_description(self, fields: list[FieldDescription]) -> None:
         pass
 
@@ -267,7 +260,7 @@ class SimpleQueryOperation(_RefusesCopy):
 class PrepareOperation(Operation):
     """Parse + Describe(statement) + Sync: learns parameter and result types."""
 
-    __slots__ = ("name", "sql", "param_oids", "fields", "close_first")
+    __slots__ = ("name", "sql", "param_oids", "fields")
 
     def __init__(self, name: str, sql: str) -> None:
         super().__init__()
@@ -275,23 +268,15 @@ class PrepareOperation(Operation):
         self.sql = sql
         self.param_oids: tuple[int, ...] = ()
         self.fields: list[FieldDescription] | None = None
-        self.close_first = False
 
     def messages(self) -> bytes:
         return b"".join(
             (
-                messages.close_statement(self.name) if self.close_first and self.name else b"",
                 messages.parse_message(self.name, self.sql),
                 messages.describe_statement(self.name),
                 messages.SYNC,
             )
         )
-
-    def retry(self) -> PrepareOperation:
-        op = PrepareOperation(self.name, self.sql)
-        # The interrupted attempt may have created the statement already.
-        op.close_first = True
-        return op
 
     def on_parse_complete(self) -> None:
         pass
@@ -355,16 +340,6 @@ class ExecuteOperation(_RefusesCopy):
     def messages(self) -> bytes:
         return self.payload
 
-    def retry(self) -> ExecuteOperation:
-        return ExecuteOperation(
-            self.payload,
-            decode_row=self.decode_row,
-            decoders=self.decoders,
-            desc=self.desc,
-            record_class=self.record_class,
-            keep_rows=self.keep_rows,
-        )
-
     def on_parse_complete(self) -> None:
         pass
 
@@ -415,6 +390,8 @@ class CloseOperation(Operation):
     """Close one prepared statement (or portal), then Sync."""
 
     __slots__ = ("payload",)
+
+    harmless_to_cancel = True
 
     def __init__(self, payload: bytes) -> None:
         super().__init__()
@@ -527,6 +504,10 @@ class ProtocolCore:
     @property
     def head(self) -> Operation | None:
         return self._queue[0] if self._queue else None
+
+    def operations(self) -> tuple[Operation, ...]:
+        """The operations written and not yet answered, oldest first."""
+        return tuple(self._queue)
 
     def is_idle(self) -> bool:
         return self.state is ConnectionState.READY and not self._queue
