@@ -76,9 +76,9 @@ class Progress:
     ``stream`` (default stderr) at most every ``interval`` seconds and
     completed by :meth:`close`; ``show`` forces it on or off, by default it
     is drawn only when ``stream`` is a terminal. Rates (per second) appear
-    once ``rate_after`` seconds have passed: a rate measured over the first
-    few milliseconds (one buffered read) says nothing. ``clock`` returns
-    seconds (default :func:`time.monotonic`).
+    once ``rate_after`` seconds have passed, and in the closing line: a rate
+    measured over the first few milliseconds (one buffered read) says
+    nothing. ``clock`` returns seconds (default :func:`time.monotonic`).
     """
 
     def __init__(
@@ -114,9 +114,13 @@ class Progress:
             self._drawn_at = now
             self._draw()
 
-    def line(self) -> str:
-        """The progress line: bar (when the total is known), bytes, rows, then rates."""
-        elapsed = self.clock() - self.started
+    def line(self, final: bool = False) -> str:
+        """The progress line: bar (when the total is known), bytes, rows, then rates.
+
+        The rates appear once ``rate_after`` seconds have passed, and always in
+        the ``final`` line (their average over the whole transfer).
+        """
+        elapsed = max(self.clock() - self.started, 1e-9)
         parts = []
         if self.total_bytes:
             done = min(self.bytes / self.total_bytes, 1.0)
@@ -124,7 +128,7 @@ class Progress:
             parts.append(f"[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}")
         parts.append(f"{_size(self.bytes)}")
         parts.append(f"{self.rows:,} rows")
-        if elapsed >= self.rate_after:
+        if final or elapsed >= self.rate_after:
             parts.append(f"{_size(self.bytes / elapsed)}/s")
             parts.append(f"{self.rows / elapsed:,.0f} rows/s")
         return "  ".join(parts)
@@ -134,12 +138,12 @@ class Progress:
         if rows is not None:
             self.rows = rows
         if self.visible:
-            self._draw()
+            self._draw(final=True)
             self.stream.write("\n")
             self.stream.flush()
 
-    def _draw(self) -> None:
-        self.stream.write("\r" + self.line() + "\x1b[K")
+    def _draw(self, final: bool = False) -> None:
+        self.stream.write("\r" + self.line(final) + "\x1b[K")
         self.stream.flush()
 
 
@@ -397,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
+        prog=f"{PROG} demo",
         help="guided tour of the driver (the default)",
         description="A guided tour of pgwire; starts a throwaway server when no DSN is given.",
         parents=[common],
@@ -405,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "bench",
+        prog=f"{PROG} bench",
         help="run the driver comparison benchmarks",
         description="Run benchmarks/run.py of a source checkout; other arguments pass through.",
         add_help=False,
@@ -412,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     copy = commands.add_parser(
         "copy",
+        prog=f"{PROG} copy",
         help="load a file into a table or dump a query to a file, through COPY",
         description="COPY a file into a table (--table, --from) or a query into a file "
         "(--query, --to), showing bytes and rows per second.",
@@ -438,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
+        prog=f"{PROG} check",
         help="connect and report server version, TLS, auth, latency, pooler",
         description="Connect once and report what the connection tells about the server.",
         parents=[common],
