@@ -504,9 +504,10 @@ def _check_copy_arguments(copy: argparse.ArgumentParser, args: argparse.Namespac
         if args.output is not None:
             _usage_error(copy, "--to goes with --query; --table loads --from FILE")
         path = Path(args.input)
-        if not path.is_file():
-            what = "is not a file" if path.exists() else "does not exist"
-            _usage_error(copy, f"--from {args.input}: the file {what}")
+        if not path.exists():
+            _usage_error(copy, f"--from {args.input}: the file does not exist")
+        if path.is_dir():
+            _usage_error(copy, f"--from {args.input}: is a directory, not a file")
         if not os.access(path, os.R_OK):
             _usage_error(copy, f"--from {args.input}: the file is not readable")
     else:
