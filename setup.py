@@ -3,8 +3,18 @@
 Everything declarative lives in ``pyproject.toml``; this file only adds the
 Cython modules. The extension is optional: when Cython or a C compiler is
 missing, or compiling fails, the pure-Python package is installed and
-``pgwire._impl`` falls back to it. Set ``PGWIRE_REQUIRE_COMPILED=1`` to turn
-such a failure into a build error (CI does, for the compiled run).
+``pgwire._impl`` falls back to it (and says so with a ``RuntimeWarning`` at
+import: pip shows a build's own output only with ``-v``).
+
+Environment:
+
+* ``PGWIRE_REQUIRE_COMPILED=1``: a failure to build the extension is a build
+  error (CI and the wheel builds set it).
+* ``PGWIRE_PURE_PYTHON=1``: build no extension at all; the wheel is then the
+  pure-Python ``py3-none-any`` fallback wheel.
+
+Cython writes the generated C under ``build/cython``, never next to the
+``.pyx`` sources, so neither the sdist nor the wheel can pick it up.
 """
 
 from __future__ import annotations
@@ -18,8 +28,9 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
-SPEEDUPS = HERE / "src" / "pgwire" / "_speedups"
+SPEEDUPS = Path("src", "pgwire", "_speedups")
 REQUIRE = os.environ.get("PGWIRE_REQUIRE_COMPILED", "") not in ("", "0")
+PURE = os.environ.get("PGWIRE_PURE_PYTHON", "") not in ("", "0")
 
 
 def _warn(message: str) -> None:
@@ -47,6 +58,10 @@ class OptionalBuildExt(build_ext):
 
 
 def _extensions() -> list[Any]:
+    if PURE:
+        if REQUIRE:
+            raise SystemExit("PGWIRE_PURE_PYTHON and PGWIRE_REQUIRE_COMPILED contradict each other")
+        return []
     try:
         from Cython.Build import cythonize
     except ImportError:
@@ -54,11 +69,12 @@ def _extensions() -> list[Any]:
             raise
         _warn("Cython is not installed")
         return []
-    sources = sorted(str(p.relative_to(HERE)) for p in SPEEDUPS.glob("*.pyx"))
+    sources = sorted(str(p.relative_to(HERE)) for p in (HERE / SPEEDUPS).glob("*.pyx"))
     try:
         return list(
             cythonize(
                 sources,
+                build_dir=str(Path("build", "cython")),
                 compiler_directives={
                     "language_level": "3",
                     "boundscheck": False,

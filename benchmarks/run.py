@@ -5,7 +5,7 @@ Usage::
     python benchmarks/run.py                      # own TempServer, every driver and workload
     python benchmarks/run.py --dsn postgresql://... --rounds 5 --duration 3 --loop uvloop
     python benchmarks/run.py --drivers pgwire,asyncpg --workloads select1,series
-    python benchmarks/run.py --chart benchmarks/chart.png   # also a PNG bar chart
+    python benchmarks/run.py --chart benchmarks/chart.png   # also a PNG bar chart (only then)
 
 Every (round, workload, driver) measurement runs in a fresh child process (so
 the compiled and the pure pgwire never share a process, and no driver warms
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
+import importlib.util
 import json
 import math
 import os
@@ -636,12 +638,72 @@ def cpu_report(
     return "\n".join(lines)
 
 
+#: The modules each driver needs in the child processes.
+DRIVER_MODULES = {
+    "pgwire-compiled": "pgwire",
+    "pgwire-pure": "pgwire",
+    "asyncpg": "asyncpg",
+    "psycopg": "psycopg",
+    "pg8000": "pg8000",
+}
+
+
+def _names(parser: argparse.ArgumentParser, option: str, text: str, known: Any) -> list[str]:
+    """The comma-separated names of ``option``; an unknown one is a usage error (status 2)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        parser.error(f"{option} names nothing; choose from {', '.join(known)}")
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            parser.error(f"{option}: unknown name {name!r}; {hint}choose from {', '.join(known)}")
+    return names
+
+
+def missing_modules(drivers: list[str], loop: str, chart: bool) -> list[str]:
+    """The modules the run needs that cannot be imported here (checked before any server)."""
+    needed = [DRIVER_MODULES[d] for d in drivers]
+    if loop == "uvloop":
+        needed.append("uvloop")
+    if chart:
+        needed.append("matplotlib")
+    missing: list[str] = []
+    for module in dict.fromkeys(needed):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(module)
+    return missing
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Everything the parent can check before it starts a server or a child.
+
+    Unknown driver or workload names and a chart path in a missing directory
+    are usage errors (status 2); a missing dependency is a failure (status 1).
+    """
+    args.drivers = ",".join(_names(parser, "--drivers", args.drivers, DRIVERS))
+    args.workloads = ",".join(_names(parser, "--workloads", args.workloads, WORKLOADS))
+    for option, path in (("--chart", args.chart), ("--json", args.json)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            parser.error(f"{option} {path}: the directory does not exist")
+    missing = missing_modules(args.drivers.split(","), args.loop, bool(args.chart))
+    if missing:
+        print(
+            f"{parser.prog}: error: not installed: {', '.join(missing)}; install them "
+            "(pip install -e '.[bench]' installs every one) or leave out what needs them "
+            "(--drivers, --loop, --chart)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+
+
 def parent_main(args: argparse.Namespace) -> None:
     drivers = [d for d in args.drivers.split(",") if d]
     workloads = [w for w in args.workloads.split(",") if w]
-    for w in workloads:
-        if w not in WORKLOADS:
-            raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
     server = None
     dsn = args.dsn
     if not dsn:
@@ -692,8 +754,14 @@ def parent_main(args: argparse.Namespace) -> None:
         print(f"\nchart written to {args.chart}", file=sys.stderr)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        # `python -m pgwire bench` runs this file and names itself through the environment.
+        prog=os.environ.get("PGWIRE_BENCH_PROG") or None,
+        description=__doc__.split("\n\n")[0],
+        epilog="No chart is written unless --chart names a file. Exit status: 0 success, "
+        "1 failure (a missing dependency, a failed run), 2 usage error.",
+    )
     parser.add_argument("--dsn", default=os.environ.get("PGWIRE_BENCH_DSN", ""))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
@@ -711,13 +779,27 @@ def main() -> None:
         default=0,
         help="postmaster pid of a server on this machine, for its CPU (own server: automatic)",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show the traceback instead of one line"
+    )
     parser.add_argument("--child-driver", help=argparse.SUPPRESS)
     parser.add_argument("--child-workload", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child_driver:
         child_main(args)
-    else:
+        return
+    check_arguments(parser, args)
+    try:
         parent_main(args)
+    except Exception as exc:
+        if args.debug:
+            raise
+        text = " ".join(str(exc).split()) or "no message"
+        print(
+            f"{parser.prog}: error: {type(exc).__name__}: {text} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

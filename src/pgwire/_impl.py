@@ -3,8 +3,14 @@
 ``PGWIRE_IMPL=python`` forces the pure-Python reference, ``compiled`` requires
 the ``pgwire._speedups`` extension, ``auto`` (the default) uses it when it
 imports. ``PGWIRE_REQUIRE_COMPILED=1`` turns a missing or broken extension
-into an ImportError even in ``auto`` mode. Every other module takes the hot
-pieces from here, never from ``_speedups`` directly:
+into an ImportError even in ``auto`` mode. When ``auto`` falls back to pure
+Python on CPython because the extension is missing or broken (an install
+without a C compiler, where pip shows the build's own warning only with
+``-v``), a :class:`RuntimeWarning` says so once per process; choosing
+``PGWIRE_IMPL=python`` explicitly silences it. :data:`IMPL_NOTE` tells why
+the active implementation was chosen (``python -m pgwire --version`` prints
+it). Every other module takes the hot pieces from here, never from
+``_speedups`` directly:
 
 * ``Record``, ``RecordDescriptor``, ``make_record``: the row type the driver
   builds (``pgwire.record`` always holds the pure reference; ``pgwire.Record``
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +39,7 @@ from .protocol import rows as _py_rows
 
 __all__ = [
     "IMPL",
+    "IMPL_NOTE",
     "Record",
     "RecordDescriptor",
     "bind_execute_batch",
@@ -46,36 +54,51 @@ __all__ = [
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _load_compiled() -> ModuleType | None:
+def _load_compiled() -> tuple[ModuleType | None, str]:
+    """The extension, or ``None`` and why it cannot be used."""
     try:
         from . import _speedups  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    return _speedups  # type: ignore[no-any-return,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith(__package__ + "._speedups"):
+            return None, "the compiled extension is not installed"
+        return None, f"the compiled extension cannot be imported ({exc})"
+    except ImportError as exc:
+        return None, f"the compiled extension cannot be imported ({exc})"
+    return _speedups, ""  # type: ignore[return-value,unused-ignore]
 
 
-def _select() -> tuple[str, ModuleType | None]:
+def _select() -> tuple[str, ModuleType | None, str]:
     requested = os.environ.get("PGWIRE_IMPL", "auto").strip().lower() or "auto"
     if requested not in ("auto", "python", "compiled"):
         raise ImportError(f"PGWIRE_IMPL must be python, compiled or auto, not {requested!r}")
     require = os.environ.get("PGWIRE_REQUIRE_COMPILED", "") not in ("", "0")
     if requested == "python" and not require:
-        return "python", None
-    compiled = _load_compiled()
+        return "python", None, "chosen by PGWIRE_IMPL=python"
+    compiled, why_not = _load_compiled()
     if compiled is None:
         if requested == "compiled" or require:
             raise ImportError(
                 "the compiled pgwire extension (pgwire._speedups) is required by "
-                "PGWIRE_IMPL/PGWIRE_REQUIRE_COMPILED but could not be imported"
+                f"PGWIRE_IMPL/PGWIRE_REQUIRE_COMPILED but could not be imported: {why_not}"
             )
-        return "python", None
+        if sys.implementation.name == "cpython":
+            warnings.warn(
+                f"pgwire runs its pure-Python implementation: {why_not}. It is complete but "
+                "slower; install a wheel built for this platform, or install from source with "
+                "a C compiler present. PGWIRE_IMPL=python chooses pure Python and silences "
+                "this warning.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return "python", None, why_not
     if requested == "python":
-        return "python", None
-    return "compiled", compiled
+        return "python", None, "chosen by PGWIRE_IMPL=python"
+    return "compiled", compiled, "Cython extension pgwire._speedups"
 
 
-IMPL, _compiled = _select()
-"""``"python"`` or ``"compiled"``: the implementation in use in this process."""
+IMPL, _compiled, IMPL_NOTE = _select()
+# IMPL: "python" or "compiled", the implementation in use in this process. IMPL_NOTE: why,
+# in words ("the compiled extension is not installed", "chosen by PGWIRE_IMPL=python", ...).
 
 if TYPE_CHECKING:
     from .record import Record, RecordDescriptor, make_record

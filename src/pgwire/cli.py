@@ -1,35 +1,68 @@
-"""The command line: ``python -m pgwire demo|bench|copy|check``.
+"""The command line: ``python -m pgwire [demo|bench|copy|check] ...``.
 
 * ``demo [DSN]``: the guided tour (:mod:`pgwire.demo`); a throwaway server is
-  started when no DSN, ``$PGWIRE_DSN`` or ``PG*`` variable names one.
+  started when no DSN, ``$PGWIRE_DSN`` or ``PG*`` variable names one. No
+  command at all, or a DSN alone, runs the tour too.
 * ``bench [ARGS]``: the driver comparison harness (``benchmarks/run.py`` of a
-  source checkout); ``ARGS`` are passed through, and the PNG chart goes to
-  ``benchmarks/chart.png`` unless ``--chart PATH`` says otherwise.
+  source checkout); ``ARGS`` are passed through. A chart is written only where
+  ``--chart PATH`` says, so the committed ``benchmarks/chart.png`` changes only
+  when named.
 * ``copy``: load a CSV/text/binary file into a table, or dump a query to a
   file, through COPY, with a progress line (bytes, rows, and their rates).
 * ``check [DSN]``: connect once and report server version, TLS, authentication
   method, round-trip latency and whether a pooler sits in front.
 
 Commands that connect take the DSN as their argument, else ``$PGWIRE_DSN``,
-else libpq's ``PG*`` variables (read by :func:`pgwire.connect` itself).
+else libpq's ``PG*`` variables (read by :func:`pgwire.connect` itself); with
+none of them, ``check`` and ``copy`` stop with a usage error.
+
+Exit status (the convention of argparse and of most Unix tools): 0 on success,
+2 for a usage error (argparse's own, plus an unknown command, a missing input
+file, a missing server), 1 when the command fails (the server is unreachable,
+the server reports an error, a dependency is missing). Errors are one line on
+stderr; ``--debug`` re-raises them with their traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import os
+import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import pgwire
 
-__all__ = ["Progress", "main"]
+__all__ = ["COMMANDS", "CommandError", "Progress", "main", "version_line"]
+
+PROG = "python -m pgwire"
+
+#: The command names ``python -m pgwire`` recognises.
+COMMANDS = ("demo", "bench", "copy", "check")
+
+#: libpq variables that name a server (``connect()`` reads them when given no DSN).
+PG_SERVER_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
+
+
+class CommandError(Exception):
+    """A failure reported as one line on stderr, exit status 1."""
+
+
+def version_line() -> str:
+    """``pgwire VERSION (IMPLEMENTATION: why; PYTHON VERSION)``, for ``--version`` and the tour."""
+    from . import _impl
+
+    impl = "compiled" if _impl.IMPL == "compiled" else "pure-Python"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"pgwire {pgwire.__version__} ({impl} implementation: {_impl.IMPL_NOTE}; {python})"
 
 
 # ---------------------------------------------------------------- progress
@@ -42,7 +75,10 @@ class Progress:
     given, is called with ``self`` after each advance. The line is drawn on
     ``stream`` (default stderr) at most every ``interval`` seconds and
     completed by :meth:`close`; ``show`` forces it on or off, by default it
-    is drawn only when ``stream`` is a terminal.
+    is drawn only when ``stream`` is a terminal. Rates (per second) appear
+    once ``rate_after`` seconds have passed, and in the closing line: a rate
+    measured over the first few milliseconds (one buffered read) says
+    nothing. ``clock`` returns seconds (default :func:`time.monotonic`).
     """
 
     def __init__(
@@ -52,7 +88,9 @@ class Progress:
         stream: IO[str] | None = None,
         show: bool | None = None,
         interval: float = 0.1,
+        rate_after: float = 0.5,
         on_update: Callable[[Progress], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total_bytes = total_bytes
         self.bytes = 0
@@ -60,23 +98,29 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.visible = self.stream.isatty() if show is None else show
         self.interval = interval
+        self.rate_after = rate_after
         self.on_update = on_update
-        self.started = time.monotonic()
-        self._drawn_at = 0.0
+        self.clock = clock
+        self.started = clock()
+        self._drawn_at: float | None = None
 
     def advance(self, nbytes: int, nrows: int = 0) -> None:
         self.bytes += nbytes
         self.rows += nrows
         if self.on_update is not None:
             self.on_update(self)
-        now = time.monotonic()
-        if self.visible and now - self._drawn_at >= self.interval:
+        now = self.clock()
+        if self.visible and (self._drawn_at is None or now - self._drawn_at >= self.interval):
             self._drawn_at = now
             self._draw()
 
-    def line(self) -> str:
-        """The progress line: bar (when the total is known), bytes, rows, rates."""
-        elapsed = max(time.monotonic() - self.started, 1e-9)
+    def line(self, final: bool = False) -> str:
+        """The progress line: bar (when the total is known), bytes, rows, then rates.
+
+        The rates appear once ``rate_after`` seconds have passed, and always in
+        the ``final`` line (their average over the whole transfer).
+        """
+        elapsed = max(self.clock() - self.started, 1e-9)
         parts = []
         if self.total_bytes:
             done = min(self.bytes / self.total_bytes, 1.0)
@@ -84,8 +128,9 @@ class Progress:
             parts.append(f"[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%}")
         parts.append(f"{_size(self.bytes)}")
         parts.append(f"{self.rows:,} rows")
-        parts.append(f"{_size(self.bytes / elapsed)}/s")
-        parts.append(f"{self.rows / elapsed:,.0f} rows/s")
+        if final or elapsed >= self.rate_after:
+            parts.append(f"{_size(self.bytes / elapsed)}/s")
+            parts.append(f"{self.rows / elapsed:,.0f} rows/s")
         return "  ".join(parts)
 
     def close(self, rows: int | None = None) -> None:
@@ -93,12 +138,12 @@ class Progress:
         if rows is not None:
             self.rows = rows
         if self.visible:
-            self._draw()
+            self._draw(final=True)
             self.stream.write("\n")
             self.stream.flush()
 
-    def _draw(self) -> None:
-        self.stream.write("\r" + self.line() + "\x1b[K")
+    def _draw(self, final: bool = False) -> None:
+        self.stream.write("\r" + self.line(final) + "\x1b[K")
         self.stream.flush()
 
 
@@ -111,16 +156,26 @@ def _size(n: float) -> str:
 
 
 class _CountingReader:
-    """A binary file whose reads advance a :class:`Progress` (rows: newlines seen)."""
+    """A binary file whose reads advance a :class:`Progress`.
 
-    def __init__(self, file: IO[bytes], progress: Progress, count_rows: bool) -> None:
+    Rows are the newlines seen, less the first ``skip_lines`` (a header line
+    is not a row); ``count_rows=False`` (binary COPY) counts none.
+    """
+
+    def __init__(
+        self, file: IO[bytes], progress: Progress, count_rows: bool, skip_lines: int = 0
+    ) -> None:
         self.file = file
         self.progress = progress
         self.count_rows = count_rows
+        self.skip_lines = skip_lines
 
     def read(self, size: int = -1) -> bytes:
         data = self.file.read(size)
-        self.progress.advance(len(data), data.count(b"\n") if self.count_rows else 0)
+        rows = data.count(b"\n") if self.count_rows else 0
+        skipped = min(rows, self.skip_lines)
+        self.skip_lines -= skipped
+        self.progress.advance(len(data), rows - skipped)
         return data
 
 
@@ -129,6 +184,30 @@ class _CountingReader:
 
 def _dsn(argument: str | None) -> str | None:
     return argument or os.environ.get("PGWIRE_DSN") or None
+
+
+def _server_given(argument: str | None) -> bool:
+    return bool(_dsn(argument)) or any(os.environ.get(name) for name in PG_SERVER_VARS)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def _connect(dsn: str | None, timeout: float = 60) -> Any:
+    """``pgwire.connect``, with a connection failure turned into a :class:`CommandError`."""
+    try:
+        return await pgwire.connect(dsn, timeout=timeout)
+    except (OSError, asyncio.TimeoutError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, asyncio.TimeoutError):
+            reason = f"no answer within {timeout:g} s"
+        reason = _one_line(reason)
+        if not reason.startswith("cannot connect"):
+            reason = f"cannot connect to the server: {reason}"
+        raise CommandError(
+            f"{reason}; check the DSN and that the server is running and reachable"
+        ) from exc
 
 
 def _copy_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,24 +224,50 @@ def _rows_from_status(status: str) -> int | None:
     return int(count) if tag == "COPY" and count.isdigit() else None
 
 
+_COPY_LINE = re.compile(r"\bline (\d+)")
+
+
+def _copy_load_error(exc: pgwire.PostgresError, args: argparse.Namespace) -> CommandError:
+    """One line for a failed load: the server's message, the file's line, a hint for headers."""
+    message = _one_line(exc.message or str(exc))
+    context = getattr(exc, "context", None) or ""
+    found = _COPY_LINE.search(context)
+    if found is None:
+        return CommandError(f"{message} ({type(exc).__name__})")
+    line = int(found.group(1))
+    text = f"{message}, at line {line} of {args.input}"
+    if line == 1 and not args.header and args.format != "binary":
+        text += "; if line 1 is a header row, add --header"
+    return CommandError(text)
+
+
 async def copy_command(
     args: argparse.Namespace, on_update: Callable[[Progress], None] | None = None
 ) -> str:
-    """Run the ``copy`` command; returns the server's status tag (``'COPY 1000'``)."""
-    conn = await pgwire.connect(_dsn(args.dsn))
+    """Run the ``copy`` command; returns the server's status tag (``'COPY 1000'``).
+
+    Raises :class:`CommandError` when the server cannot be reached or rejects
+    the COPY (the message names the file's line for a bad row).
+    """
+    conn = await _connect(_dsn(args.dsn))
     show = {"always": True, "never": False}.get(args.progress)
     count_rows = args.format != "binary"
     try:
         if args.table is not None:
             path = Path(args.input)
             progress = Progress(path.stat().st_size, show=show, on_update=on_update)
+            skip = 1 if args.header else 0
             with path.open("rb") as file:
-                status: str = await conn.copy_to_table(
-                    args.table,
-                    source=_CountingReader(file, progress, count_rows),
-                    schema_name=args.schema,
-                    **_copy_options(args),
-                )
+                try:
+                    status: str = await conn.copy_to_table(
+                        args.table,
+                        source=_CountingReader(file, progress, count_rows, skip),
+                        schema_name=args.schema,
+                        **_copy_options(args),
+                    )
+                except pgwire.PostgresError as exc:
+                    progress.close()
+                    raise _copy_load_error(exc, args) from exc
         else:
             progress = Progress(show=show, on_update=on_update)
             with open(args.output, "wb") as out:
@@ -180,10 +285,16 @@ async def copy_command(
     return status
 
 
-async def check_command(dsn: str | None, out: IO[str], pings: int = 10) -> dict[str, Any]:
-    """Run the ``check`` command: print and return what one connection tells about the server."""
+async def check_command(
+    dsn: str | None, out: IO[str], pings: int = 10, timeout: float = 10
+) -> dict[str, Any]:
+    """Run the ``check`` command: print and return what one connection tells about the server.
+
+    ``pings`` round trips are timed; ``timeout`` (seconds) bounds the connection
+    attempt. Raises :class:`CommandError` when the server cannot be reached.
+    """
     started = time.monotonic()
-    conn: Any = await pgwire.connect(dsn)
+    conn: Any = await _connect(dsn, timeout)
     connect_ms = (time.monotonic() - started) * 1000
     try:
         latencies = []
@@ -234,40 +345,78 @@ async def check_command(dsn: str | None, out: IO[str], pings: int = 10) -> dict[
 
 
 def bench_command(argv: Sequence[str]) -> int:
-    """Run the harness with ``argv``; ``--chart benchmarks/chart.png`` unless one is given."""
+    """Run the harness with ``argv`` in a child process; returns its exit status.
+
+    The harness checks its own arguments and dependencies (exit 2 for a bad
+    argument, 1 for a missing dependency) before it starts a server.
+    """
     harness = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
     if not harness.exists():
-        print(
-            "pgwire bench: the benchmark harness ships with the source checkout "
-            "(benchmarks/run.py); run this command from one.",
-            file=sys.stderr,
+        raise CommandError(
+            "the benchmark harness ships with the source checkout (benchmarks/run.py), "
+            "not with the installed package; run this command from a checkout"
         )
-        return 2
-    args = list(argv)
-    if not any(a == "--chart" or a.startswith("--chart=") for a in args):
-        args += ["--chart", str(harness.parent / "chart.png")]
-    return subprocess.call([sys.executable, str(harness), *args])
+    env = dict(os.environ, PGWIRE_BENCH_PROG=f"{PROG} bench")
+    return subprocess.call([sys.executable, str(harness), *argv], env=env)
 
 
 # ---------------------------------------------------------------- parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command (``bench`` only documents itself: the harness parses)."""
+    debug_help = "on an error, show the traceback instead of one line"
+    # Subcommands accept --debug too; SUPPRESS keeps them from resetting the top-level value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     parser = argparse.ArgumentParser(
-        prog="python -m pgwire",
+        prog=PROG,
+        usage=f"{PROG} [-h] [--debug] [--version] [COMMAND [ARGS ...] | DSN]",
         description="pgwire's command line: a tour, benchmarks, COPY with progress, a check.",
+        epilog="With no COMMAND, or with a DSN alone (python -m pgwire postgresql://...), "
+        "the tour runs: the same as 'demo [DSN]'. Exit status: 0 success, 1 failure, "
+        "2 usage error.",
+    )
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version and the active implementation (compiled or pure Python)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
         "demo",
-        help="guided tour of the driver",
+        prog=f"{PROG} demo",
+        help="guided tour of the driver (the default)",
         description="A guided tour of pgwire; starts a throwaway server when no DSN is given.",
+        parents=[common],
     )
     demo.add_argument("dsn", nargs="?", help="postgresql://user:password@host:port/database")
 
     commands.add_parser(
         "bench",
+        prog=f"{PROG} bench",
         help="run the driver comparison benchmarks",
         description="Run benchmarks/run.py of a source checkout; other arguments pass through.",
         add_help=False,
@@ -275,9 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     copy = commands.add_parser(
         "copy",
+        prog=f"{PROG} copy",
         help="load a file into a table or dump a query to a file, through COPY",
         description="COPY a file into a table (--table, --from) or a query into a file "
         "(--query, --to), showing bytes and rows per second.",
+        parents=[common],
     )
     copy.add_argument("dsn", nargs="?", help="server (default: $PGWIRE_DSN or PG* variables)")
     what = copy.add_mutually_exclusive_group(required=True)
@@ -287,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--to", dest="output", metavar="FILE", help="file to write")
     copy.add_argument("--schema", help="schema of --table")
     copy.add_argument("--format", choices=("csv", "text", "binary"), default="csv")
-    copy.add_argument("--header", action="store_true", help="CSV: the file has a header line")
+    copy.add_argument(
+        "--header", action="store_true", help="csv, text: the file's first line is a header"
+    )
     copy.add_argument("--delimiter", help="column delimiter (csv, text)")
     copy.add_argument(
         "--progress",
@@ -298,44 +451,155 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
+        prog=f"{PROG} check",
         help="connect and report server version, TLS, auth, latency, pooler",
         description="Connect once and report what the connection tells about the server.",
+        parents=[common],
     )
     check.add_argument("dsn", nargs="?", help="server (default: $PGWIRE_DSN or PG* variables)")
-    check.add_argument("--pings", type=int, default=10, help="round trips to time")
+    check.add_argument("--pings", type=_positive, default=10, help="round trips to time")
+    check.add_argument(
+        "--timeout", type=_seconds, default=10.0, help="seconds to wait for the connection"
+    )
     return parser
 
 
-#: The command names ``python -m pgwire`` recognises.
-COMMANDS = ("demo", "bench", "copy", "check")
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub: argparse.ArgumentParser = action.choices[name]
+            return sub
+    raise AssertionError(name)
+
+
+def _looks_like_dsn(text: str) -> bool:
+    """A URI (``postgresql://...``) or libpq ``key=value`` pairs, not a command name."""
+    return "://" in text or "=" in text
+
+
+def _route(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Where no command is named: the tour; a mistyped command is a usage error."""
+    lead = 0
+    while lead < len(argv) and argv[lead] == "--debug":
+        lead += 1
+    if lead == len(argv):
+        return [*argv, "demo"]
+    first = argv[lead]
+    if first in COMMANDS or first.startswith("-"):
+        return argv
+    if _looks_like_dsn(first):
+        return [*argv[:lead], "demo", *argv[lead:]]
+    close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.6)
+    if close:
+        parser.error(f"unknown command {first!r}; did you mean {close[0]!r}?")
+    parser.error(
+        f"unknown command {first!r}: choose from {', '.join(COMMANDS)}, or give a DSN "
+        "(postgresql://user@host/database) to run the tour against it"
+    )
+
+
+def _usage_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    parser.error(message)
+
+
+def _check_copy_arguments(copy: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Everything ``copy`` can check before connecting (usage errors, exit status 2)."""
+    if args.table is not None:
+        if args.input is None:
+            _usage_error(copy, "--table needs --from FILE (the file to load)")
+        if args.output is not None:
+            _usage_error(copy, "--to goes with --query; --table loads --from FILE")
+        path = Path(args.input)
+        if not path.exists():
+            _usage_error(copy, f"--from {args.input}: the file does not exist")
+        if path.is_dir():
+            _usage_error(copy, f"--from {args.input}: is a directory, not a file")
+        if not os.access(path, os.R_OK):
+            _usage_error(copy, f"--from {args.input}: the file is not readable")
+    else:
+        if args.output is None:
+            _usage_error(copy, "--query needs --to FILE (the file to write)")
+        if args.input is not None:
+            _usage_error(copy, "--from goes with --table; --query writes --to FILE")
+        parent = Path(args.output).resolve().parent
+        if not parent.is_dir():
+            _usage_error(copy, f"--to {args.output}: the directory {parent} does not exist")
+    _require_server(copy, args.dsn)
+
+
+def _require_server(parser: argparse.ArgumentParser, dsn: str | None) -> None:
+    if not _server_given(dsn):
+        _usage_error(
+            parser,
+            "no server given: pass a DSN (postgresql://user:password@host:5432/database), "
+            "or set $PGWIRE_DSN or $PGHOST",
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error that ends a command."""
+    if isinstance(exc, CommandError):
+        return _one_line(str(exc))
+    if isinstance(exc, pgwire.PostgresError):
+        return f"{_one_line(exc.message or str(exc))} ({type(exc).__name__})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{_one_line(exc.strerror)} ({type(exc).__name__}; --debug shows the traceback)"
+    text = _one_line(str(exc)) or "no message"
+    return f"{type(exc).__name__}: {text} (--debug shows the traceback)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit status."""
+    """Run one command; returns the process exit status (0, 1 failure, 2 usage error).
+
+    Without a command, or with a DSN alone, the tour runs. Errors print one
+    line on stderr unless ``--debug`` is among the arguments.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        return bench_command(argv[1:])
     parser = build_parser()
+    argv = _route(argv, parser)
+    debug = argv[0] == "--debug"
+    command = argv[1 if debug else 0]
+    if command == "bench":
+        # The harness has its own parser (and --debug); its exit status passes through.
+        rest = argv[argv.index("bench") + 1 :]
+        try:
+            return bench_command(["--debug", *rest] if debug else rest)
+        except CommandError as exc:
+            print(f"{PROG} bench: error: {exc}", file=sys.stderr)
+            return 1
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    if args.version:
+        print(version_line())
+        return 0
+    try:
+        return _run(parser, args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        prefix = f"{PROG} {args.command}" if args.command else PROG
+        print(f"{prefix}: error: {_describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import main as demo_main
 
         return demo_main([args.dsn] if args.dsn else [])
     if args.command == "copy":
-        if args.table is not None and args.input is None:
-            parser.error("copy --table needs --from FILE")
-        if args.query is not None and args.output is None:
-            parser.error("copy --query needs --to FILE")
+        _check_copy_arguments(_subparser(parser, "copy"), args)
         status = asyncio.run(copy_command(args))
         print(status)
         return 0
     if args.command == "check":
-        asyncio.run(check_command(_dsn(args.dsn), sys.stdout, args.pings))
+        _require_server(_subparser(parser, "check"), args.dsn)
+        asyncio.run(check_command(_dsn(args.dsn), sys.stdout, args.pings, args.timeout))
         return 0
-    raise AssertionError(args.command)
+    parser.print_help()
+    return 2
 
 
 if __name__ == "__main__":

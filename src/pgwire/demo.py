@@ -52,7 +52,11 @@ def choose_target(dsn_argument: str | None, environ: Mapping[str, str]) -> Targe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the tour; returns the process exit status."""
+    """Run the tour; returns the process exit status.
+
+    The first line printed names pgwire's version and the active implementation
+    (compiled or pure Python), as ``python -m pgwire --version`` does.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m pgwire",
         description="A guided tour of pgwire against a real PostgreSQL server.",
@@ -61,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("dsn", nargs="?", help="postgresql://user:password@host:port/database")
     args = parser.parse_args(argv)
 
+    from pgwire.cli import version_line
+
+    print(version_line())
     target = choose_target(args.dsn, os.environ)
     if target is not None:
         print(f"Connecting to the server named by {target.source}.")

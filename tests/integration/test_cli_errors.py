@@ -1,0 +1,247 @@
+"""``python -m pgwire``: every mistake ends in one line and the right exit status.
+
+Exit status 2 is a usage error, 1 a failure; no traceback unless ``--debug``.
+Each command runs in its own process, as a user runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pgwire
+from pgwire import _impl
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "benchmarks" / "chart.png"
+SERVER_VARIABLES = ("PGWIRE_DSN", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Any:
+    """``python -m pgwire ARGS`` with no server named by the environment."""
+    base = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
+    return subprocess.run(
+        [sys.executable, "-m", "pgwire", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**base, **(env or {})},
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def error_line(result: Any) -> str:
+    """The one error line of stderr; fails on a traceback or more than one error line."""
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr
+    assert result.stderr.rstrip("\n").splitlines()[-1] == errors[0]
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def closed_port_dsn() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+@pytest.fixture
+async def table(conn: Any) -> Any:
+    await conn.execute("DROP TABLE IF EXISTS cli_errors; CREATE TABLE cli_errors (a int, b text)")
+    yield "cli_errors"
+    await conn.execute("DROP TABLE cli_errors")
+
+
+def test_check_without_a_server_is_a_usage_error() -> None:
+    result = run("check")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert line.startswith("python -m pgwire check: error: no server given")
+    assert "PGWIRE_DSN" in line
+
+
+def test_check_of_an_unreachable_server_fails_in_one_line(closed_port_dsn: str) -> None:
+    result = run("check", closed_port_dsn)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "cannot connect to 127.0.0.1" in error_line(result)
+
+
+def test_debug_shows_the_traceback(closed_port_dsn: str) -> None:
+    result = run("--debug", "check", closed_port_dsn)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_debug_after_the_command_shows_the_traceback_too(closed_port_dsn: str) -> None:
+    result = run("check", closed_port_dsn, "--debug")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_a_tour_of_an_unreachable_server_fails_in_one_line(closed_port_dsn: str) -> None:
+    result = run(closed_port_dsn)
+    assert result.returncode == 1
+    assert "cannot connect to 127.0.0.1" in error_line(result)
+
+
+def test_copy_into_a_missing_table_fails_in_one_line(dsn: str, tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("1,x\n")
+    result = run("copy", dsn, "--table", "no_such_table", "--from", str(source))
+    assert result.returncode == 1
+    assert 'relation "no_such_table" does not exist' in error_line(result)
+
+
+def test_copy_from_a_missing_file_is_a_usage_error_found_before_connecting(
+    closed_port_dsn: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.csv"
+    result = run("copy", closed_port_dsn, "--table", "t", "--from", str(missing))
+    assert result.returncode == 2
+    line = error_line(result)
+    assert f"--from {missing}: the file does not exist" in line
+    assert "connect" not in result.stderr
+
+
+def test_a_header_row_loaded_without_header_names_line_1_and_the_option(
+    dsn: str, table: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("a,b\n1,x\n")
+    result = run("copy", dsn, "--table", table, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"at line 1 of {source}" in line
+    assert "add --header" in line
+
+
+def test_a_bad_row_names_its_line_without_a_header_hint(
+    dsn: str, table: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("1,x\n2,y\nthree,z\n")
+    result = run("copy", dsn, "--table", table, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"at line 3 of {source}" in line
+    assert "--header" not in line
+
+
+def test_the_same_file_loads_with_header(dsn: str, table: str, tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("a,b\n1,x\n")
+    result = run("copy", dsn, "--table", table, "--from", str(source), "--header")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "COPY 1"
+
+
+def test_a_mistyped_command_suggests_the_nearest_one() -> None:
+    result = run("chekc")
+    assert result.returncode == 2
+    assert "unknown command 'chekc'; did you mean 'check'?" in error_line(result)
+
+
+def test_an_unknown_word_is_not_taken_for_a_dsn() -> None:
+    result = run("hello")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert "unknown command 'hello'" in line
+    assert "demo, bench, copy, check" in line
+
+
+def test_copy_table_without_from_shows_the_usage_of_copy() -> None:
+    result = run("copy", "--table", "t")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m pgwire copy ")
+    assert error_line(result) == (
+        "python -m pgwire copy: error: --table needs --from FILE (the file to load)"
+    )
+
+
+def test_help_says_that_no_command_or_a_dsn_alone_runs_the_tour() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "With no COMMAND, or with a DSN alone" in " ".join(result.stdout.split())
+
+
+def test_version_names_the_version_and_the_active_implementation() -> None:
+    result = run("--version", env={"PGWIRE_IMPL": "python"})
+    assert result.returncode == 0
+    assert result.stdout.startswith(
+        f"pgwire {pgwire.__version__} (pure-Python implementation: chosen by PGWIRE_IMPL=python;"
+    )
+
+
+def test_version_names_the_compiled_implementation_when_it_is_active() -> None:
+    if _impl.IMPL != "compiled":
+        pytest.skip("the compiled extension is not active in this run")
+    result = run("--version", env={"PGWIRE_IMPL": "compiled"})
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"pgwire {pgwire.__version__} (compiled implementation")
+
+
+def test_the_tours_first_line_is_the_version_line(dsn: str) -> None:
+    result = run(dsn, env={"PGWIRE_IMPL": "python"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == run("--version", env={"PGWIRE_IMPL": "python"}).stdout.strip()
+
+
+# ---------------------------------------------------------------- bench
+
+
+def test_bench_rejects_an_unknown_driver_before_running() -> None:
+    result = run("bench", "--drivers", "pgwire-pure,asyncpgg")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert line.startswith("python -m pgwire bench: error: --drivers: unknown name 'asyncpgg'")
+    assert "did you mean 'asyncpg'?" in line
+
+
+def test_bench_checks_for_matplotlib_before_running_when_a_chart_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    # matplotlib made unimportable in this process only (sys.modules[name] = None).
+    argv = ["run.py", "--drivers", "pgwire-pure", "--chart", str(tmp_path / "c.png")]
+    code = (
+        f"import runpy, sys; sys.modules['matplotlib'] = None; sys.argv = {argv!r};"
+        f"runpy.run_path({str(ROOT / 'benchmarks' / 'run.py')!r}, run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert "not installed: matplotlib" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+def test_bench_writes_no_chart_unless_one_is_named(dsn: str) -> None:
+    before = CHART.stat().st_mtime_ns, CHART.read_bytes()
+    result = run(
+        "bench",
+        "--dsn",
+        dsn,
+        "--rounds",
+        "1",
+        "--duration",
+        "0.05",
+        "--drivers",
+        "pgwire-pure",
+        "--workloads",
+        "select1",
+        env={"PYTHONPATH": str(ROOT / "src")},
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "chart written" not in result.stderr
+    assert (CHART.stat().st_mtime_ns, CHART.read_bytes()) == before
