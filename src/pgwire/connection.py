@@ -541,7 +541,19 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _check_open(self) -> None:
         if self.is_closed():
-            raise exceptions.InterfaceError("connection is closed")
+            raise self._closed_error()
+
+    def _closed_error(self) -> Exception:
+        """What a call on the closed connection raises.
+
+        ``InterfaceError("connection is closed")`` as asyncpg, unless the server
+        ended the session (terminate, shutdown, ``idle_session_timeout``,
+        ``idle_in_transaction_session_timeout``): then
+        ``ConnectionClosedBeforeStartError`` saying so, the server's error as ``__cause__``.
+        """
+        if self._core.fatal_error is not None:
+            return self._core.not_sent_error()
+        return exceptions.InterfaceError("connection is closed")
 
     def _check_record_class(self, record_class: type[Record] | None) -> None:
         if record_class is not None:

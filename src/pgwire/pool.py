@@ -20,9 +20,21 @@ Theory of operation:
 
 4. Health: a holder whose connection closed (server restart, network cut,
    ``pg_terminate_backend``) is dropped when noticed, by the connection's
-   termination callback, at acquire, or by the maintenance task. A holder
-   idle for longer than ``health_check_interval`` is pinged (an empty query)
-   before it is handed out; a failed ping replaces it transparently.
+   termination callback, at acquire, or by the maintenance task. Before an
+   idle holder is handed out, input already waiting on its socket (the
+   server's FATAL or EOF, at no round-trip cost) is read first; a holder that
+   turns out closed is replaced. A holder idle for longer than
+   ``health_check_interval`` is pinged (an empty query) before it is handed
+   out; a failed ping replaces it transparently.
+
+8. Where the server's FATAL and a pool shortcut's statement (``pool.fetch``
+   and friends) cross on the wire, the statement is sent again on another
+   connection only when it failed with ``ConnectionClosedBeforeStartError``:
+   nothing was sent, or the FATAL arrived before any reply to a Parse or Bind,
+   which the server answers before it runs anything (rule 7 of
+   :mod:`pgwire.protocol.core`). A statement that got any reply, a simple
+   query (``execute()`` without arguments) and a lost connection without the
+   server's FATAL are never sent again.
 
 5. Release resets a connection only when it is dirty (rules in
    :mod:`pgwire.pool_session`); a clean release costs no round trip. A
@@ -44,6 +56,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import select
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
@@ -71,6 +84,8 @@ PING_TIMEOUT = 5.0
 CLOSE_WARN_AFTER = 60.0
 #: Upper bound for closing one connection gracefully.
 CLOSE_TIMEOUT = 5.0
+#: Event-loop iterations an acquire lets pass for input waiting on an idle socket.
+INPUT_SPINS = 4
 
 
 class _Reserved:
@@ -395,6 +410,9 @@ class Pool:
             health_checks=c.health_checks,
             health_check_failures=c.health_check_failures,
             resets=c.resets,
+            input_checks=c.input_checks,
+            stale_dropped=c.stale_dropped,
+            retries=c.retries,
         )
 
     def _holders_in_use(self) -> int:
@@ -489,6 +507,7 @@ class Pool:
             while self._idle:
                 holder = self._idle.pop()
                 if _is_dead(holder.con):
+                    self._counters.stale_dropped += 1
                     self._discard(holder, graceful=False)
                     continue
                 ticket = holder
@@ -553,6 +572,20 @@ class Pool:
         assert isinstance(holder, _Holder)
         if holder.generation != self._generation:
             self._discard(holder)
+            return None
+        con = holder.con
+        if not _is_dead(con) and _input_waiting(con):
+            # On an idle connection this is most likely the server's FATAL and EOF.
+            self._counters.input_checks += 1
+            try:
+                await _read_waiting_input(con)
+            except BaseException:
+                self._hand_over(holder)
+                raise
+        if _is_dead(con):
+            self._counters.stale_dropped += 1
+            logger.info("pgwire pool: dropped an idle connection the server closed: %r", con)
+            self._discard(holder, graceful=False)
             return None
         if self._ping_after and self._loop.time() - holder.released_at > self._ping_after:  # type: ignore[union-attr]
             if not await self._ping(holder, deadline):
@@ -744,6 +777,8 @@ class Pool:
     def _on_terminated(self, holder: _Holder) -> None:
         if holder in self._holders and holder in self._idle:
             self._idle.remove(holder)
+            self._counters.stale_dropped += 1
+            logger.info("pgwire pool: dropped an idle connection that closed: %r", holder.con)
             self._discard(holder, graceful=False)
 
     def _forget(self, holder: _Holder) -> None:
@@ -791,6 +826,7 @@ class Pool:
             now = loop.time()
             self._serve_waiters()
             for holder in [h for h in self._idle if _is_dead(h.con)]:
+                self._counters.stale_dropped += 1
                 self._discard(holder, graceful=False)
             if self._lifetime:
                 while (
@@ -828,12 +864,24 @@ class Pool:
     # ------------------------------------------------------------ shortcuts
 
     async def _run(self, query: Any, method: str, *args: Any, **kwargs: Any) -> Any:
-        holder = await self._acquire_holder(None)
-        try:
-            holder.note(query)
-            return await getattr(holder.con, method)(query, *args, **kwargs)
-        finally:
-            await self._release_holder(holder)
+        attempts = 0
+        while True:
+            holder = await self._acquire_holder(None)
+            try:
+                holder.note(query)
+                return await getattr(holder.con, method)(query, *args, **kwargs)
+            except exceptions.ConnectionClosedBeforeStartError:
+                # Rule 8: the server never started it; another connection may run it.
+                attempts += 1
+                if attempts > self._max_size:
+                    raise
+                self._counters.retries += 1
+                logger.info(
+                    "pgwire pool: the server closed a connection before a statement "
+                    "started; sending it again on another connection"
+                )
+            finally:
+                await self._release_holder(holder)
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
         """Acquire a connection, run :meth:`Connection.execute`, release it."""
@@ -876,12 +924,7 @@ class Pool:
         self, query: str, *args: Any, column: int = 0, timeout: float | None = None
     ) -> Any:
         """Acquire a connection, run :meth:`Connection.fetchval`, release it."""
-        holder = await self._acquire_holder(None)
-        try:
-            holder.note(query)
-            return await holder.con.fetchval(query, *args, column=column, timeout=timeout)
-        finally:
-            await self._release_holder(holder)
+        return await self._run(query, "fetchval", *args, column=column, timeout=timeout)
 
     async def fetchmany(
         self,
@@ -921,6 +964,30 @@ class Pool:
 def _is_dead(con: Connection) -> bool:
     """The cheap check: the socket is gone or the server said goodbye (FATAL) already."""
     return con.is_closed() or con._core.closed_error is not None
+
+
+def _input_waiting(con: Connection) -> bool:
+    """Bytes (or EOF) wait unread on the connection's socket: a non-blocking ``select``."""
+    sock = con._transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select((sock,), (), (), 0)
+    except (OSError, ValueError):  # closed meanwhile
+        return True
+    return bool(readable)
+
+
+async def _read_waiting_input(con: Connection) -> None:
+    """Let the event loop read what waits on the socket (at most ``INPUT_SPINS`` iterations).
+
+    The loop reads a readable socket in the iteration after the one that polls it,
+    so a single ``sleep(0)`` is not always enough.
+    """
+    for _ in range(INPUT_SPINS):
+        await asyncio.sleep(0)
+        if _is_dead(con) or not _input_waiting(con):
+            return
 
 
 def _expire_waiter(fut: asyncio.Future[Any]) -> None:

@@ -1,0 +1,47 @@
+"""Stale pooled connections never reach callers: a backend the server ended while the
+connection sat idle is noticed before reuse, or the statement is sent again on a fresh
+connection when the server provably never started it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import pgwire
+
+ROUNDS = 30
+
+
+async def _use_all(pool: pgwire.Pool, n: int) -> list[int]:
+    cons = [await pool.acquire() for _ in range(n)]
+    pids = [c.get_server_pid() for c in cons]
+    for c in cons:
+        assert await c.fetchval("SELECT 1") == 1
+    for c in cons:
+        await pool.release(c)
+    return pids
+
+
+@pytest.mark.parametrize("wait_for_exit", [False, True], ids=["at-once", "after-exit"])
+async def test_terminated_idle_connections_never_fail_the_next_calls(
+    dsn: str, conn: Any, wait_for_exit: bool
+) -> None:
+    terminate = (
+        "SELECT pg_terminate_backend(pid, 5000) FROM unnest($1::int[]) AS pid"
+        if wait_for_exit
+        else "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid"
+    )
+    async with pgwire.create_pool(dsn, min_size=3, max_size=3) as pool:
+        for _ in range(ROUNDS):
+            pids = await _use_all(pool, 3)
+            await conn.execute(terminate, pids)
+            for _ in range(3):
+                assert await pool.fetchval("SELECT 1") == 1
+            assert await asyncio.gather(*(pool.fetchval("SELECT 1") for _ in range(3))) == [1] * 3
+        stats = pool.get_stats()
+    print(stats)
+    assert stats.connections_closed >= 3 * ROUNDS
+    # Every closed connection was noticed at acquire or its statement was sent again.
+    assert stats.stale_dropped + stats.retries >= 3 * ROUNDS
