@@ -41,6 +41,7 @@ from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
 from .gate import Gate
+from .keepalive import apply_keepalives
 from .pipeline import Pipeline
 from .protocol import messages
 from .protocol.core import (
@@ -1191,6 +1192,11 @@ async def connect(
     require_auth: str | None = None,
     load_balance_hosts: str | None = None,
     unnamed_statements: bool | None = None,
+    keepalives: bool | int | None = None,
+    keepalives_idle: int | None = None,
+    keepalives_interval: int | None = None,
+    keepalives_count: int | None = None,
+    tcp_user_timeout: int | None = None,
 ) -> Any:
     """Open a connection; the arguments and their defaults are asyncpg's.
 
@@ -1211,6 +1217,11 @@ async def connect(
     as PgBouncer can move the session between server connections; ``None`` (the
     default) turns it on when a pooler is detected at connect time. See
     :mod:`pgwire.pooler`.
+
+    ``keepalives`` (on by default), ``keepalives_idle``, ``keepalives_interval``
+    (seconds), ``keepalives_count`` and ``tcp_user_timeout`` (milliseconds) are
+    libpq's TCP options, also read from the DSN and the service file; see
+    :mod:`pgwire.keepalive`. An invalid value raises ``ClientConfigurationError``.
     """
     cls = Connection if connection_class is None else connection_class
     if not isinstance(cls, type) or not issubclass(cls, Connection):
@@ -1258,6 +1269,11 @@ async def connect(
         channel_binding=channel_binding,
         require_auth=require_auth,
         load_balance_hosts=load_balance_hosts,
+        keepalives=keepalives,
+        keepalives_idle=keepalives_idle,
+        keepalives_interval=keepalives_interval,
+        keepalives_count=keepalives_count,
+        tcp_user_timeout=tcp_user_timeout,
     )
     config = {
         "record_class": record_class,
@@ -1457,6 +1473,8 @@ async def _start_session(
             addr[0], addr[1], plan, use_tls=True, label=label
         )
     try:
+        if not isinstance(addr, str):
+            apply_keepalives(transport.get_extra_info("socket"), params)
         binding: bytes | None = None
         if der is not None and params.channel_binding != "disable":
             try:
