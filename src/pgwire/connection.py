@@ -1514,6 +1514,16 @@ async def _start_session(
     except BaseException:
         transport.abort()
         raise
+    if logger.isEnabledFor(logging.INFO):
+        ssl_object = transport.get_extra_info("ssl_object")
+        logger.info(
+            "pgwire: connected to %s as %s (backend pid %d, %s, authentication %s)",
+            label,
+            params.user,
+            core.backend_pid,
+            "no TLS" if ssl_object is None else ssl_object.version(),
+            core.auth_method or "trust",
+        )
     return cls(protocol, transport, loop, addr, params, config)
 
 

@@ -754,6 +754,9 @@ class Pool:
             raise exceptions.InterfaceError("pool is closing")
         self._holders.add(holder)
         con.add_termination_listener(lambda _con: self._on_terminated(holder))
+        logger.debug(
+            "pgwire pool: opened a connection (size %d of %d)", len(self._holders), self._max_size
+        )
         return holder
 
     async def _connect(self) -> Connection:
@@ -795,6 +798,9 @@ class Pool:
         if holder not in self._holders:
             return
         self._forget(holder)
+        logger.debug(
+            "pgwire pool: closed a connection (size %d of %d)", len(self._holders), self._max_size
+        )
         con = holder.con
         if con.is_closed():
             pass
