@@ -280,7 +280,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> None:
         """Run ``command`` once per argument set, atomically, in one round trip."""
-        await self._executemany(command, args, timeout, keep_rows=False)
+        await self._executemany(command, tracing.as_batch(args), timeout, keep_rows=False)
 
     async def fetchmany(
         self,
@@ -292,7 +292,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> list[Record]:
         """Like :meth:`executemany`, returning the rows of every execution."""
         rows: list[Record] = await self._executemany(
-            query, args, timeout, keep_rows=True, record_class=record_class
+            query, tracing.as_batch(args), timeout, keep_rows=True, record_class=record_class
         )
         return rows
 

@@ -112,6 +112,7 @@ class _Holder:
         "released_at",
         "proxy",
         "acquire_timeout",
+        "acquired_at",
     )
 
     def __init__(self, pool: Pool, con: Connection, generation: int, now: float) -> None:
@@ -126,6 +127,8 @@ class _Holder:
         self.proxy: PoolConnectionProxy | None = None
         #: The timeout of the acquire() that handed it out: release()'s default.
         self.acquire_timeout: float | None = None
+        #: Loop time at which it was last handed out (for the use-time metric).
+        self.acquired_at = now
 
     def note(self, query: Any) -> None:
         """Count a query and apply the cheap-reset SQL scan to its text."""
@@ -291,6 +294,8 @@ class Pool:
             self._initializing = False
         self._initialized = True
         self._maintainer = self._loop.create_task(self._maintain())
+        if tracing.observers:
+            tracing.pool_event(self, "open")
         return self
 
     async def close(self) -> None:
@@ -492,6 +497,21 @@ class Pool:
         await self._release_holder(holder, timeout)
 
     async def _acquire_holder(self, timeout: float | None) -> _Holder:
+        if not tracing.observers or self._loop is None:
+            holder = await self._take_holder(timeout)
+            holder.acquired_at = self._loop.time()  # type: ignore[union-attr]
+            return holder
+        began = self._loop.time()
+        try:
+            holder = await self._take_holder(timeout)
+        except asyncio.TimeoutError:
+            tracing.pool_event(self, "timeout")
+            raise
+        holder.acquired_at = now = self._loop.time()
+        tracing.pool_event(self, "wait", now - began)
+        return holder
+
+    async def _take_holder(self, timeout: float | None) -> _Holder:
         if not self._initialized or self._closing:
             self._raise_not_usable()
         loop = self._loop
@@ -648,6 +668,8 @@ class Pool:
 
     async def _release_holder(self, holder: _Holder, timeout: float | None = None) -> None:
         con = holder.con
+        if tracing.observers and self._loop is not None:
+            tracing.pool_event(self, "use", self._loop.time() - holder.acquired_at)
         if holder not in self._holders:  # the pool was terminated meanwhile
             if not con.is_closed():
                 con.terminate()
@@ -730,13 +752,16 @@ class Pool:
 
     async def _open(self) -> _Holder:
         """Open, initialise and register one connection (the caller reserved the slot)."""
+        assert self._loop is not None
+        began = self._loop.time()
         try:
             con = await self._connect()
         except BaseException:
             self._counters.connections_failed += 1
             raise
         self._counters.connections_opened += 1
-        assert self._loop is not None
+        if tracing.observers:
+            tracing.pool_event(self, "create", self._loop.time() - began)
         holder = _Holder(self, con, self._generation, self._loop.time())
         try:
             if self._init is not None:
