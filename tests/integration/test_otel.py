@@ -450,3 +450,21 @@ def test_operation_name_is_the_leading_keyword_of_a_single_statement(
     query: str, operation: str
 ) -> None:
     assert otel.operation_name(query) == operation
+
+
+@pytest.mark.parametrize(
+    ("query", "sanitized"),
+    [
+        ("SELECT 'O''Reilly', 42, 1.5e-3", "SELECT ?, ?, ?"),
+        ("SELECT E'it\\'s', x'ff', b'01', U&'d\\0061t'", "SELECT ?, ?, ?, ?"),
+        ("SELECT $tag$ secret ; $tag$, $$x$$", "SELECT ?, ?"),
+        ('SELECT "col 1", t2.c3 FROM t2 -- 5\n', 'SELECT "col 1", t2.c3 FROM t2 -- 5\n'),
+        ("SELECT /* 'a' /* 1 */ */ 7", "SELECT /* 'a' /* 1 */ */ ?"),
+    ],
+)
+def test_sanitize_replaces_every_literal_and_nothing_else(query: str, sanitized: str) -> None:
+    assert otel.sanitize(query) == sanitized
+
+
+def test_a_semicolon_inside_a_literal_does_not_split_the_statement() -> None:
+    assert otel.operation_name("SELECT ';' AS sep") == "SELECT"
