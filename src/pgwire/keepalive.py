@@ -25,6 +25,7 @@ import socket
 from typing import Any
 
 from .connect_params import ConnectParams
+from .exceptions import ClientConfigurationError
 
 __all__ = ["apply_keepalives"]
 
@@ -34,21 +35,42 @@ _IDLE = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE"
 def apply_keepalives(sock: Any, params: ConnectParams) -> None:
     """Set ``params``' keepalive options on the TCP socket ``sock`` (a no-op for others).
 
-    Raises ``OSError`` when the operating system refuses a value.
+    Raises ``ClientConfigurationError`` naming the option when the operating
+    system refuses a value (e.g. one too large).
     """
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return
-    if not params.keepalives:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 0)
-    else:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for option, value in (
-            (_IDLE, params.keepalives_idle),
-            (getattr(socket, "TCP_KEEPINTVL", None), params.keepalives_interval),
-            (getattr(socket, "TCP_KEEPCNT", None), params.keepalives_count),
-        ):
-            if option is not None and value:
-                sock.setsockopt(socket.IPPROTO_TCP, option, value)
-    user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)
-    if user_timeout is not None and params.tcp_user_timeout:
-        sock.setsockopt(socket.IPPROTO_TCP, user_timeout, params.tcp_user_timeout)
+    settings: list[tuple[str, int, int | None, int]] = [
+        ("keepalives", socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(params.keepalives))
+    ]
+    if params.keepalives:
+        settings += [
+            ("keepalives_idle", socket.IPPROTO_TCP, _IDLE, params.keepalives_idle or 0),
+            (
+                "keepalives_interval",
+                socket.IPPROTO_TCP,
+                getattr(socket, "TCP_KEEPINTVL", None),
+                params.keepalives_interval or 0,
+            ),
+            (
+                "keepalives_count",
+                socket.IPPROTO_TCP,
+                getattr(socket, "TCP_KEEPCNT", None),
+                params.keepalives_count or 0,
+            ),
+        ]
+    settings.append(
+        (
+            "tcp_user_timeout",
+            socket.IPPROTO_TCP,
+            getattr(socket, "TCP_USER_TIMEOUT", None),
+            params.tcp_user_timeout or 0,
+        )
+    )
+    for name, level, option, value in settings:
+        if option is None or (value == 0 and name != "keepalives"):
+            continue  # not on this platform, or the system default
+        try:
+            sock.setsockopt(level, option, value)
+        except OSError as exc:
+            raise ClientConfigurationError(f"invalid {name} {value}: {exc.strerror}") from exc

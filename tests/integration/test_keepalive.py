@@ -109,3 +109,8 @@ async def test_pool_connections_get_the_keepalive_options(tcp_dsn: str) -> None:
 async def test_invalid_keepalive_value_names_the_option(tcp_dsn: str, value: str) -> None:
     with pytest.raises(pgwire.ClientConfigurationError, match="keepalives_idle"):
         await pgwire.connect(tcp_dsn + f" keepalives_idle={value}")
+
+
+async def test_a_value_the_system_refuses_names_the_option(tcp_dsn: str) -> None:
+    with pytest.raises(pgwire.ClientConfigurationError, match="keepalives_count"):
+        await pgwire.connect(tcp_dsn, keepalives_count=100000)
