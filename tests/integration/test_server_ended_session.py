@@ -64,6 +64,22 @@ async def test_terminate_inside_a_transaction_block_surfaces_the_servers_error_a
     assert isinstance(info.value.__cause__, pgwire.AdminShutdownError)
 
 
+async def test_terminate_during_a_statement_in_a_transaction_block_raises_the_servers_error(
+    dsn: str, observer: pgwire.Connection
+) -> None:
+    conn = await pgwire.connect(dsn)
+    with pytest.raises(pgwire.PostgresError) as info:
+        async with conn.transaction():
+            running = asyncio.ensure_future(conn.execute("SELECT pg_sleep(30)"))
+            await asyncio.sleep(0.2)
+            await observer.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+            await running
+    err = info.value
+    # The statement's own error, or the failed ROLLBACK's with the server's error as cause.
+    server_error = err if isinstance(err, pgwire.AdminShutdownError) else err.__cause__
+    assert isinstance(server_error, pgwire.AdminShutdownError), repr(err)
+
+
 async def test_terminated_idle_connection_says_the_administrator_ended_it(
     dsn: str, observer: pgwire.Connection
 ) -> None:
