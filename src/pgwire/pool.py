@@ -902,17 +902,22 @@ class Pool:
                 holder.note(query)
                 return await getattr(holder.con, method)(query, *args, **kwargs)
             except exceptions.ConnectionClosedBeforeStartError:
-                # Rule 8: the server never started it; another connection may run it.
                 attempts += 1
-                if attempts > self._max_size:
+                if not self._send_again(attempts):
                     raise
-                self._counters.retries += 1
-                logger.info(
-                    "pgwire pool: the server closed a connection before a statement "
-                    "started; sending it again on another connection"
-                )
             finally:
                 await self._release_holder(holder)
+
+    def _send_again(self, attempts: int) -> bool:
+        """Rule 8: the server never started the statement; may it go to another connection?"""
+        if attempts > self._max_size:
+            return False
+        self._counters.retries += 1
+        logger.info(
+            "pgwire pool: the server closed a connection before a statement started; "
+            "sending it again on another connection"
+        )
+        return True
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
         """Acquire a connection, run :meth:`Connection.execute`, release it."""
@@ -955,7 +960,18 @@ class Pool:
         self, query: str, *args: Any, column: int = 0, timeout: float | None = None
     ) -> Any:
         """Acquire a connection, run :meth:`Connection.fetchval`, release it."""
-        return await self._run(query, "fetchval", *args, column=column, timeout=timeout)
+        attempts = 0
+        while True:  # _run() without its getattr: the hot shortcut
+            holder = await self._acquire_holder(None)
+            try:
+                holder.note(query)
+                return await holder.con.fetchval(query, *args, column=column, timeout=timeout)
+            except exceptions.ConnectionClosedBeforeStartError:
+                attempts += 1
+                if not self._send_again(attempts):
+                    raise
+            finally:
+                await self._release_holder(holder)
 
     async def fetchmany(
         self,

@@ -45,3 +45,13 @@ async def test_terminated_idle_connections_never_fail_the_next_calls(
     assert stats.connections_closed >= 3 * ROUNDS
     # Every closed connection was noticed at acquire or its statement was sent again.
     assert stats.stale_dropped + stats.retries >= 3 * ROUNDS
+
+
+async def test_other_pool_shortcuts_never_fail_after_a_terminate(dsn: str, conn: Any) -> None:
+    async with pgwire.create_pool(dsn, min_size=3, max_size=3) as pool:
+        for _ in range(10):
+            pids = await _use_all(pool, 3)
+            await conn.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", pids)
+            rows = await asyncio.gather(*(pool.fetch("SELECT $1::int AS n", i) for i in range(3)))
+            assert [r[0]["n"] for r in rows] == [0, 1, 2]
+            assert await pool.execute("SELECT $1::int", 1) == "SELECT 1"
