@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import pgwire
+from pgwire.testing.faultproxy import FaultProxy
 
 ROUNDS = 30
 
@@ -55,3 +56,33 @@ async def test_other_pool_shortcuts_never_fail_after_a_terminate(dsn: str, conn:
             rows = await asyncio.gather(*(pool.fetch("SELECT $1::int AS n", i) for i in range(3)))
             assert [r[0]["n"] for r in rows] == [0, 1, 2]
             assert await pool.execute("SELECT $1::int", 1) == "SELECT 1"
+
+
+async def test_a_statement_crossing_the_servers_fatal_is_sent_again_elsewhere(
+    dsn: str, conn: Any
+) -> None:
+    # The proxy holds the server's FATAL until the pool has sent the statement, so the
+    # FATAL arrives before any reply to it: the server provably never started it.
+    async with FaultProxy("127.0.0.1", int(dsn.rsplit(":", 1)[1].split("/")[0])) as proxy:
+        async with pgwire.create_pool(proxy.dsn(dsn), min_size=1, max_size=1) as pool:
+            (pid,) = await _use_all(pool, 1)
+            proxy.stall()
+            await conn.execute("SELECT pg_terminate_backend($1, 5000)", pid)
+            call = asyncio.ensure_future(pool.fetchval("SELECT $1::int", 7))
+            await asyncio.sleep(0.1)
+            proxy.resume()
+            assert await asyncio.wait_for(call, 10) == 7
+            assert pool.get_stats().retries == 1
+
+
+async def test_a_statement_answered_before_the_fatal_is_not_sent_again(
+    dsn: str, conn: Any
+) -> None:
+    async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
+        (pid,) = await _use_all(pool, 1)
+        call = asyncio.ensure_future(pool.fetchval("SELECT pg_sleep(30)"))
+        await asyncio.sleep(0.2)
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
+        with pytest.raises(pgwire.AdminShutdownError):
+            await asyncio.wait_for(call, 10)
+        assert pool.get_stats().retries == 0
