@@ -1014,15 +1014,32 @@ def _is_dead(con: Connection) -> bool:
 
 
 def _input_waiting(con: Connection) -> bool:
-    """Bytes (or EOF) wait unread on the connection's socket: a non-blocking ``select``."""
+    """Bytes (or EOF) wait unread on the connection's socket: a non-blocking poll.
+
+    ``poll`` where the platform has it (``select`` is limited to descriptors
+    below ``FD_SETSIZE``); an error means the socket is gone, which the event
+    loop then reports.
+    """
     sock = con._transport.get_extra_info("socket")
     if sock is None:
         return False
     try:
-        readable, _, _ = select.select((sock,), (), (), 0)
-    except (OSError, ValueError):  # closed meanwhile
+        fd = sock.fileno()
+        if fd < 0:
+            return True
+        if _poll is not None:
+            poller = _poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select((fd,), (), (), 0)
+    except OSError:
         return True
+    except ValueError:  # a descriptor select() cannot watch: assume nothing is waiting
+        return False
     return bool(readable)
+
+
+_poll = getattr(select, "poll", None)
 
 
 async def _read_waiting_input(con: Connection) -> None:

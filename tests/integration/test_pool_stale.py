@@ -86,3 +86,19 @@ async def test_a_statement_answered_before_the_fatal_is_not_sent_again(
         with pytest.raises(pgwire.AdminShutdownError):
             await asyncio.wait_for(call, 10)
         assert pool.get_stats().retries == 0
+
+
+async def test_a_fatal_waiting_unread_on_an_idle_socket_is_read_before_reuse(
+    pg_server: Any, dsn: str
+) -> None:
+    if not hasattr(pg_server, "psql"):
+        pytest.skip("needs the TempServer's psql")
+    async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
+        (pid,) = await _use_all(pool, 1)
+        # Blocking: the event loop does not run, so the FATAL and the EOF stay unread.
+        pg_server.psql(f"SELECT pg_terminate_backend({pid}, 5000)")
+
+        assert await pool.fetchval("SELECT 1") == 1
+
+        stats = pool.get_stats()
+    assert (stats.input_checks, stats.stale_dropped, stats.retries) == (1, 1, 0)
