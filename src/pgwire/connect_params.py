@@ -113,7 +113,20 @@ _CLIENT_KEYS = frozenset(
         "gsslib",
         "connect_timeout",
         "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
     }
+)
+#: libpq's TCP keepalive options (none of them has an environment variable in libpq).
+KEEPALIVE_KEYS = (
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
 )
 # libpq keywords a service file may hold that are really server settings.
 _SERVICE_SETTING_KEYS = frozenset({"application_name", "options"})
@@ -180,6 +193,10 @@ class ConnectParams:
     ``ssl`` is the user's ``ssl`` argument when it was a ``bool`` or an
     ``SSLContext``, else ``None``; ``sslmode`` is always resolved.
     ``connect_timeout`` is ``None`` when no timeout applies.
+    The keepalive settings are libpq's: ``keepalives`` (on unless turned
+    off), ``keepalives_idle`` and ``keepalives_interval`` in seconds,
+    ``keepalives_count`` probes, ``tcp_user_timeout`` in milliseconds; ``None``
+    leaves the operating system's default (see :mod:`pgwire.keepalive`).
     ``passfile_entries`` holds the parsed password file (read only when no
     password was given); it is left out of ``repr()``.
     """
@@ -209,6 +226,11 @@ class ConnectParams:
     passfile: str | None = None
     krbsrvname: str | None = None
     gsslib: str = "gssapi"
+    keepalives: bool = True
+    keepalives_idle: int | None = None
+    keepalives_interval: int | None = None
+    keepalives_count: int | None = None
+    tcp_user_timeout: int | None = None
     passfile_entries: tuple[_PassEntry, ...] = field(default=(), compare=False)
 
     def __repr__(self) -> str:
@@ -736,6 +758,35 @@ def _resolve_server_settings(server_settings: object, resolver: _Resolver) -> di
     return merged
 
 
+def _resolve_keepalive(name: str, value: object, resolver: _Resolver) -> int | None:
+    """A keepalive option as libpq reads it: an integer; 0 means the system default."""
+    origin = None
+    if value is None:
+        found = resolver.get(name)
+        if found is None:
+            return None
+        value, origin = found
+    where = f" in {origin}" if origin else ""
+    if name == "keepalives" and isinstance(value, bool):
+        return int(value)
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+    else:
+        number = None
+    if number is None or number < 0:
+        raise _config_error(
+            f"invalid {name} {value!r}{where}: expected an integer greater than or equal to 0"
+        )
+    return number
+
+
 def _optional_str(name: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -765,6 +816,11 @@ def parse_connect_arguments(
     channel_binding: str | None = None,
     require_auth: str | None = None,
     load_balance_hosts: str | None = None,
+    keepalives: bool | int | None = None,
+    keepalives_idle: int | None = None,
+    keepalives_interval: int | None = None,
+    keepalives_count: int | None = None,
+    tcp_user_timeout: int | None = None,
 ) -> ConnectParams:
     """Resolve ``connect()``'s arguments into ``ConnectParams``.
 
@@ -871,6 +927,15 @@ def parse_connect_arguments(
         gsslib = resolver.value("gsslib") or ("sspi" if _WINDOWS else "gssapi")
     gsslib = _choose("gsslib", gsslib, GSS_LIBS, None)
 
+    given = {
+        "keepalives": keepalives,
+        "keepalives_idle": keepalives_idle,
+        "keepalives_interval": keepalives_interval,
+        "keepalives_count": keepalives_count,
+        "tcp_user_timeout": tcp_user_timeout,
+    }
+    alive = {key: _resolve_keepalive(key, given[key], resolver) for key in KEEPALIVE_KEYS}
+
     return ConnectParams(
         addrs=addrs,
         hosts=hosts,
@@ -897,5 +962,10 @@ def parse_connect_arguments(
         passfile=passfile_path,
         krbsrvname=krbsrvname if krbsrvname is not None else resolver.value("krbsrvname"),
         gsslib=gsslib,
+        keepalives=alive["keepalives"] != 0,
+        keepalives_idle=alive["keepalives_idle"] or None,
+        keepalives_interval=alive["keepalives_interval"] or None,
+        keepalives_count=alive["keepalives_count"] or None,
+        tcp_user_timeout=alive["tcp_user_timeout"] or None,
         passfile_entries=entries,
     )

@@ -46,13 +46,14 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from . import _impl, exceptions, tracing
+from . import _impl, exceptions, querylog, tracing
 from ._impl import Record
 from .codecs.registry import BUILTIN, CodecRegistry
 from .connect_params import ConnectParams, parse_connect_arguments
 from .copy import CopyMethods
 from .cursor import CursorMethods
 from .gate import Gate, ImplicitBlock, WriteOrder, may_open_transaction
+from .keepalive import apply_keepalives
 from .pipeline import Pipeline
 from .protocol import messages
 from .protocol.core import (
@@ -289,7 +290,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> None:
         """Run ``command`` once per argument set, atomically, in one round trip."""
-        await self._executemany(command, args, timeout, keep_rows=False)
+        await self._executemany(command, tracing.as_batch(args), timeout, keep_rows=False)
 
     async def fetchmany(
         self,
@@ -301,7 +302,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> list[Record]:
         """Like :meth:`executemany`, returning the rows of every execution."""
         rows: list[Record] = await self._executemany(
-            query, args, timeout, keep_rows=True, record_class=record_class
+            query, tracing.as_batch(args), timeout, keep_rows=True, record_class=record_class
         )
         return rows
 
@@ -569,7 +570,19 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _check_open(self) -> None:
         if self.is_closed():
-            raise exceptions.InterfaceError("connection is closed")
+            raise self._closed_error()
+
+    def _closed_error(self) -> Exception:
+        """What a call on the closed connection raises.
+
+        ``InterfaceError("connection is closed")`` as asyncpg, unless the server
+        ended the session (terminate, shutdown, ``idle_session_timeout``,
+        ``idle_in_transaction_session_timeout``): then
+        ``ConnectionClosedBeforeStartError`` saying so, the server's error as ``__cause__``.
+        """
+        if self._core.fatal_error is not None:
+            return self._core.not_sent_error()
+        return exceptions.InterfaceError("connection is closed")
 
     def _check_record_class(self, record_class: type[Record] | None) -> None:
         if record_class is not None:
@@ -1104,7 +1117,7 @@ class _OperationContext:
                 raise asyncio.TimeoutError() from None
         if conn.is_closed():
             gate.leave(self.exclusive)
-            raise exceptions.InterfaceError("connection is closed")
+            raise conn._closed_error()
         if gate.blocks:
             self._block = gate.blocks[-1]
         conn._order.join(self)
@@ -1129,6 +1142,8 @@ class _OperationContext:
             conn._gate.leave(self.exclusive)
         if conn._query_loggers and self.query is not None:
             conn._log_query(self.query, self.args, self.deadline, self._started, exc)
+        if self.query is not None and querylog.wanted():
+            querylog.log_operation(conn, self.query, self.args, self._started, op, exc)
         if self._finish is not None:
             self._finish(exc)
 
@@ -1177,7 +1192,7 @@ class _OperationContext:
         """Write ``op`` now (the caller has its turn); the call may leave the line."""
         conn = self.conn
         if conn._closed:
-            raise exceptions.InterfaceError("connection is closed")
+            raise conn._closed_error()
         op.callback = callback
         try:
             conn._core.submit(op)
@@ -1303,6 +1318,11 @@ async def connect(
     require_auth: str | None = None,
     load_balance_hosts: str | None = None,
     unnamed_statements: bool | None = None,
+    keepalives: bool | int | None = None,
+    keepalives_idle: int | None = None,
+    keepalives_interval: int | None = None,
+    keepalives_count: int | None = None,
+    tcp_user_timeout: int | None = None,
 ) -> Any:
     """Open a connection; the arguments and their defaults are asyncpg's.
 
@@ -1323,6 +1343,11 @@ async def connect(
     as PgBouncer can move the session between server connections; ``None`` (the
     default) turns it on when a pooler is detected at connect time. See
     :mod:`pgwire.pooler`.
+
+    ``keepalives`` (on by default), ``keepalives_idle``, ``keepalives_interval``
+    (seconds), ``keepalives_count`` and ``tcp_user_timeout`` (milliseconds) are
+    libpq's TCP options, also read from the DSN and the service file; see
+    :mod:`pgwire.keepalive`. An invalid value raises ``ClientConfigurationError``.
     """
     cls = Connection if connection_class is None else connection_class
     if not isinstance(cls, type) or not issubclass(cls, Connection):
@@ -1370,6 +1395,11 @@ async def connect(
         channel_binding=channel_binding,
         require_auth=require_auth,
         load_balance_hosts=load_balance_hosts,
+        keepalives=keepalives,
+        keepalives_idle=keepalives_idle,
+        keepalives_interval=keepalives_interval,
+        keepalives_count=keepalives_count,
+        tcp_user_timeout=tcp_user_timeout,
     )
     config = {
         "record_class": record_class,
@@ -1569,6 +1599,8 @@ async def _start_session(
             addr[0], addr[1], plan, use_tls=True, label=label
         )
     try:
+        if not isinstance(addr, str):
+            apply_keepalives(transport.get_extra_info("socket"), params)
         binding: bytes | None = None
         if der is not None and params.channel_binding != "disable":
             try:
@@ -1608,6 +1640,16 @@ async def _start_session(
     except BaseException:
         transport.abort()
         raise
+    if logger.isEnabledFor(logging.INFO):
+        ssl_object = transport.get_extra_info("ssl_object")
+        logger.info(
+            "pgwire: connected to %s as %s (backend pid %d, %s, authentication %s)",
+            label,
+            params.user,
+            core.backend_pid,
+            "no TLS" if ssl_object is None else ssl_object.version(),
+            core.auth_method or "trust",
+        )
     return cls(protocol, transport, loop, addr, params, config)
 
 

@@ -204,6 +204,7 @@ class Listener:
         while True:
             try:
                 await self._subscribe()
+                logger.info("pgwire listener: reconnected after %s", self.last_error)
                 return
             except _CONNECTION_TROUBLE as exc:
                 self.last_error = exc

@@ -20,9 +20,21 @@ Theory of operation:
 
 4. Health: a holder whose connection closed (server restart, network cut,
    ``pg_terminate_backend``) is dropped when noticed, by the connection's
-   termination callback, at acquire, or by the maintenance task. A holder
-   idle for longer than ``health_check_interval`` is pinged (an empty query)
-   before it is handed out; a failed ping replaces it transparently.
+   termination callback, at acquire, or by the maintenance task. Before an
+   idle holder is handed out, input already waiting on its socket (the
+   server's FATAL or EOF, at no round-trip cost) is read first; a holder that
+   turns out closed is replaced. A holder idle for longer than
+   ``health_check_interval`` is pinged (an empty query) before it is handed
+   out; a failed ping replaces it transparently.
+
+8. Where the server's FATAL and a pool shortcut's statement (``pool.fetch``
+   and friends) cross on the wire, the statement is sent again on another
+   connection only when it failed with ``ConnectionClosedBeforeStartError``:
+   nothing was sent, or the FATAL arrived before any reply to a Parse or Bind,
+   which the server answers before it runs anything (rule 7 of
+   :mod:`pgwire.protocol.core`). A statement that got any reply, a simple
+   query (``execute()`` without arguments) and a lost connection without the
+   server's FATAL are never sent again.
 
 5. Release resets a connection only when it is dirty (rules in
    :mod:`pgwire.pool_session`); a clean release costs no round trip. A
@@ -44,6 +56,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import select
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
@@ -71,6 +84,8 @@ PING_TIMEOUT = 5.0
 CLOSE_WARN_AFTER = 60.0
 #: Upper bound for closing one connection gracefully.
 CLOSE_TIMEOUT = 5.0
+#: Event-loop iterations an acquire lets pass for input waiting on an idle socket.
+INPUT_SPINS = 4
 
 
 class _Reserved:
@@ -97,6 +112,7 @@ class _Holder:
         "released_at",
         "proxy",
         "acquire_timeout",
+        "acquired_at",
     )
 
     def __init__(self, pool: Pool, con: Connection, generation: int, now: float) -> None:
@@ -111,6 +127,8 @@ class _Holder:
         self.proxy: PoolConnectionProxy | None = None
         #: The timeout of the acquire() that handed it out: release()'s default.
         self.acquire_timeout: float | None = None
+        #: Loop time at which it was last handed out (for the use-time metric).
+        self.acquired_at = now
 
     def note(self, query: Any) -> None:
         """Count a query and apply the cheap-reset SQL scan to its text."""
@@ -276,6 +294,8 @@ class Pool:
             self._initializing = False
         self._initialized = True
         self._maintainer = self._loop.create_task(self._maintain())
+        if tracing.observers:
+            tracing.pool_event(self, "open")
         return self
 
     async def close(self) -> None:
@@ -395,6 +415,9 @@ class Pool:
             health_checks=c.health_checks,
             health_check_failures=c.health_check_failures,
             resets=c.resets,
+            input_checks=c.input_checks,
+            stale_dropped=c.stale_dropped,
+            retries=c.retries,
         )
 
     def _holders_in_use(self) -> int:
@@ -474,6 +497,21 @@ class Pool:
         await self._release_holder(holder, timeout)
 
     async def _acquire_holder(self, timeout: float | None) -> _Holder:
+        if not tracing.observers or self._loop is None:
+            holder = await self._take_holder(timeout)
+            holder.acquired_at = self._loop.time()  # type: ignore[union-attr]
+            return holder
+        began = self._loop.time()
+        try:
+            holder = await self._take_holder(timeout)
+        except asyncio.TimeoutError:
+            tracing.pool_event(self, "timeout")
+            raise
+        holder.acquired_at = now = self._loop.time()
+        tracing.pool_event(self, "wait", now - began)
+        return holder
+
+    async def _take_holder(self, timeout: float | None) -> _Holder:
         if not self._initialized or self._closing:
             self._raise_not_usable()
         loop = self._loop
@@ -489,6 +527,7 @@ class Pool:
             while self._idle:
                 holder = self._idle.pop()
                 if _is_dead(holder.con):
+                    self._counters.stale_dropped += 1
                     self._discard(holder, graceful=False)
                     continue
                 ticket = holder
@@ -554,6 +593,20 @@ class Pool:
         if holder.generation != self._generation:
             self._discard(holder)
             return None
+        con = holder.con
+        if not _is_dead(con) and _input_waiting(con):
+            # On an idle connection this is most likely the server's FATAL and EOF.
+            self._counters.input_checks += 1
+            try:
+                await _read_waiting_input(con)
+            except BaseException:
+                self._hand_over(holder)
+                raise
+        if _is_dead(con):
+            self._counters.stale_dropped += 1
+            logger.info("pgwire pool: dropped an idle connection the server closed: %r", con)
+            self._discard(holder, graceful=False)
+            return None
         if self._ping_after and self._loop.time() - holder.released_at > self._ping_after:  # type: ignore[union-attr]
             if not await self._ping(holder, deadline):
                 return None
@@ -615,6 +668,8 @@ class Pool:
 
     async def _release_holder(self, holder: _Holder, timeout: float | None = None) -> None:
         con = holder.con
+        if tracing.observers and self._loop is not None:
+            tracing.pool_event(self, "use", self._loop.time() - holder.acquired_at)
         if holder not in self._holders:  # the pool was terminated meanwhile
             if not con.is_closed():
                 con.terminate()
@@ -697,13 +752,16 @@ class Pool:
 
     async def _open(self) -> _Holder:
         """Open, initialise and register one connection (the caller reserved the slot)."""
+        assert self._loop is not None
+        began = self._loop.time()
         try:
             con = await self._connect()
         except BaseException:
             self._counters.connections_failed += 1
             raise
         self._counters.connections_opened += 1
-        assert self._loop is not None
+        if tracing.observers:
+            tracing.pool_event(self, "create", self._loop.time() - began)
         holder = _Holder(self, con, self._generation, self._loop.time())
         try:
             if self._init is not None:
@@ -721,6 +779,9 @@ class Pool:
             raise exceptions.InterfaceError("pool is closing")
         self._holders.add(holder)
         con.add_termination_listener(lambda _con: self._on_terminated(holder))
+        logger.debug(
+            "pgwire pool: opened a connection (size %d of %d)", len(self._holders), self._max_size
+        )
         return holder
 
     async def _connect(self) -> Connection:
@@ -744,6 +805,8 @@ class Pool:
     def _on_terminated(self, holder: _Holder) -> None:
         if holder in self._holders and holder in self._idle:
             self._idle.remove(holder)
+            self._counters.stale_dropped += 1
+            logger.info("pgwire pool: dropped an idle connection that closed: %r", holder.con)
             self._discard(holder, graceful=False)
 
     def _forget(self, holder: _Holder) -> None:
@@ -760,6 +823,9 @@ class Pool:
         if holder not in self._holders:
             return
         self._forget(holder)
+        logger.debug(
+            "pgwire pool: closed a connection (size %d of %d)", len(self._holders), self._max_size
+        )
         con = holder.con
         if con.is_closed():
             pass
@@ -791,6 +857,7 @@ class Pool:
             now = loop.time()
             self._serve_waiters()
             for holder in [h for h in self._idle if _is_dead(h.con)]:
+                self._counters.stale_dropped += 1
                 self._discard(holder, graceful=False)
             if self._lifetime:
                 while (
@@ -828,12 +895,29 @@ class Pool:
     # ------------------------------------------------------------ shortcuts
 
     async def _run(self, query: Any, method: str, *args: Any, **kwargs: Any) -> Any:
-        holder = await self._acquire_holder(None)
-        try:
-            holder.note(query)
-            return await getattr(holder.con, method)(query, *args, **kwargs)
-        finally:
-            await self._release_holder(holder)
+        attempts = 0
+        while True:
+            holder = await self._acquire_holder(None)
+            try:
+                holder.note(query)
+                return await getattr(holder.con, method)(query, *args, **kwargs)
+            except exceptions.ConnectionClosedBeforeStartError:
+                attempts += 1
+                if not self._send_again(attempts):
+                    raise
+            finally:
+                await self._release_holder(holder)
+
+    def _send_again(self, attempts: int) -> bool:
+        """Rule 8: the server never started the statement; may it go to another connection?"""
+        if attempts > self._max_size:
+            return False
+        self._counters.retries += 1
+        logger.info(
+            "pgwire pool: the server closed a connection before a statement started; "
+            "sending it again on another connection"
+        )
+        return True
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
         """Acquire a connection, run :meth:`Connection.execute`, release it."""
@@ -876,12 +960,18 @@ class Pool:
         self, query: str, *args: Any, column: int = 0, timeout: float | None = None
     ) -> Any:
         """Acquire a connection, run :meth:`Connection.fetchval`, release it."""
-        holder = await self._acquire_holder(None)
-        try:
-            holder.note(query)
-            return await holder.con.fetchval(query, *args, column=column, timeout=timeout)
-        finally:
-            await self._release_holder(holder)
+        attempts = 0
+        while True:  # _run() without its getattr: the hot shortcut
+            holder = await self._acquire_holder(None)
+            try:
+                holder.note(query)
+                return await holder.con.fetchval(query, *args, column=column, timeout=timeout)
+            except exceptions.ConnectionClosedBeforeStartError:
+                attempts += 1
+                if not self._send_again(attempts):
+                    raise
+            finally:
+                await self._release_holder(holder)
 
     async def fetchmany(
         self,
@@ -921,6 +1011,47 @@ class Pool:
 def _is_dead(con: Connection) -> bool:
     """The cheap check: the socket is gone or the server said goodbye (FATAL) already."""
     return con.is_closed() or con._core.closed_error is not None
+
+
+def _input_waiting(con: Connection) -> bool:
+    """Bytes (or EOF) wait unread on the connection's socket: a non-blocking poll.
+
+    ``poll`` where the platform has it (``select`` is limited to descriptors
+    below ``FD_SETSIZE``); an error means the socket is gone, which the event
+    loop then reports.
+    """
+    sock = con._transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        fd = sock.fileno()
+        if fd < 0:
+            return True
+        if _poll is not None:
+            poller = _poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select((fd,), (), (), 0)
+    except OSError:
+        return True
+    except ValueError:  # a descriptor select() cannot watch: assume nothing is waiting
+        return False
+    return bool(readable)
+
+
+_poll = getattr(select, "poll", None)
+
+
+async def _read_waiting_input(con: Connection) -> None:
+    """Let the event loop read what waits on the socket (at most ``INPUT_SPINS`` iterations).
+
+    The loop reads a readable socket in the iteration after the one that polls it,
+    so a single ``sleep(0)`` is not always enough.
+    """
+    for _ in range(INPUT_SPINS):
+        await asyncio.sleep(0)
+        if _is_dead(con) or not _input_waiting(con):
+            return
 
 
 def _expire_waiter(fut: asyncio.Future[Any]) -> None:

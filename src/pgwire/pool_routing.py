@@ -11,13 +11,17 @@ or on ``acquire()`` routes to the standby pool; everything else goes to the prim
 
 Failover needs no restart: every new connection searches the host list again, so once a
 standby is promoted the primary pool finds it.  Connections to a server that went away
-are detected by the pools (closed sockets, health checks), but a shortcut may still pick
-one whose goodbye has not been read yet.  So when a shortcut fails in a way that proves
-the statement changed nothing -- the session was terminated by a server shutdown or
-crash (57P01, 57P02), or a write reached a server that is no longer writable (25006) --
-the routing pool expires that pool's connections and runs the statement once more on a
-fresh connection.  Other failures are not retried: a statement that was sent may already
-have committed.  Work inside ``acquire()`` is never retried.
+are detected by the pools (closed sockets, input waiting on idle ones, health checks),
+and the pools themselves send a shortcut again only when the server provably never
+started it (``ConnectionClosedBeforeStartError``, see :mod:`pgwire.pool`).  The routing
+pool adds one case: a single statement (any shortcut but ``execute()`` without
+arguments, which may run a script) that failed with 25006 because a primary-pool
+connection reached a server that is no longer writable.  25006 is raised before the
+statement changes anything, and a single statement runs in its own implicit transaction,
+which the error rolled back; so the routing pool expires that pool's connections and
+runs it once more on a fresh one.  Nothing else is retried: a script can commit and then
+fail, and a terminated or crashed session may have committed its last statement.  Work
+inside ``acquire()`` is never retried.
 """
 
 from __future__ import annotations
@@ -30,15 +34,6 @@ from . import exceptions
 from .pool import Pool, PoolAcquireContext
 
 __all__ = ["RoutingPool", "create_routing_pool"]
-
-# Failures that guarantee the statement changed nothing: the server refused to write, or
-# it terminated the session (shutdown, crash recovery), which rolls back what was running.
-_NOT_APPLIED = (
-    exceptions.ReadOnlySQLTransactionError,
-    exceptions.AdminShutdownError,
-    exceptions.CrashShutdownError,
-)
-
 
 class RoutingPool:
     """Primary and standby pools behind one API; see the module docstring.
@@ -132,10 +127,11 @@ class RoutingPool:
         pool = self.pool_for(readonly)
         try:
             return await getattr(pool, method)(*args, **kwargs)
-        except _NOT_APPLIED as exc:
-            if readonly and isinstance(exc, exceptions.ReadOnlySQLTransactionError):
-                raise  # a write sent to a standby on purpose
-            # The server went away or is not writable any more: find the current one.
+        except exceptions.ReadOnlySQLTransactionError:
+            script = method == "execute" and len(args) == 1
+            if readonly or script:
+                raise  # a write sent to a standby on purpose, or a script that may have run
+            # The primary is not writable any more: find the current one.
             await pool.expire_connections()
             return await getattr(pool, method)(*args, **kwargs)
 

@@ -32,6 +32,13 @@ class PoolStats:
     health_checks: int
     health_check_failures: int
     resets: int
+    #: Acquires that found input waiting on an idle connection's socket and read it first.
+    input_checks: int = 0
+    #: Idle connections found closed (the server's FATAL, EOF) and replaced.
+    stale_dropped: int = 0
+    #: Pool shortcut statements sent again on another connection because the server
+    #: closed theirs before it started them (see rule 8 in :mod:`pgwire.pool`).
+    retries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The statistics as a plain dict (for JSON or a metrics exporter)."""
@@ -51,6 +58,9 @@ class PoolCounters:
         "health_checks",
         "health_check_failures",
         "resets",
+        "input_checks",
+        "stale_dropped",
+        "retries",
     )
 
     def __init__(self) -> None:
@@ -63,6 +73,9 @@ class PoolCounters:
         self.health_checks = 0
         self.health_check_failures = 0
         self.resets = 0
+        self.input_checks = 0
+        self.stale_dropped = 0
+        self.retries = 0
 
     def waited(self, seconds: float) -> None:
         self.acquire_wait_total += seconds

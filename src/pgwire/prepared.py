@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import exceptions
+from . import exceptions, tracing
 from .cursor import CursorFactory
 from .record import Record
 from .statement import StatementState
@@ -98,7 +98,7 @@ class PreparedStatement:
         conn = self._check()
         return await conn._executemany(  # type: ignore[no-any-return]
             self._state.query,
-            args,
+            tracing.as_batch(args),
             timeout,
             keep_rows=True,
             record_class=self._record_class,
@@ -110,7 +110,7 @@ class PreparedStatement:
     ) -> None:
         conn = self._check()
         await conn._executemany(
-            self._state.query, args, timeout, keep_rows=False, state=self._state
+            self._state.query, tracing.as_batch(args), timeout, keep_rows=False, state=self._state
         )
 
     def cursor(

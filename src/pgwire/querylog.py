@@ -1,4 +1,39 @@
-"""Query logging: asyncpg's ``LoggedQuery`` records and a bridge to :mod:`logging`.
+"""Query logging: through :mod:`logging` with no setup, and asyncpg's query loggers.
+
+Zero setup
+----------
+
+Every pgwire query is logged to the logger ``pgwire.query`` once that logger is
+enabled for DEBUG; nothing else needs configuring::
+
+    logging.getLogger("pgwire.query").setLevel(logging.DEBUG)
+
+Each public call that carries SQL (``execute``, ``fetch*``, ``executemany``,
+prepared statements, cursors) then logs one record when it ends, e.g.
+``query took 0.0012 s [SELECT 1] on 127.0.0.1:5432: SELECT 1``: the duration
+(seconds), the command status (PostgreSQL's command tag, which holds the row
+count: ``SELECT 3``, ``INSERT 0 5``) or the exception's class, the server
+address and the SQL text. The same values are attributes of the record, for
+structured handlers: ``pg_query``, ``pg_duration``, ``pg_status``,
+``pg_server``, ``pg_args``.
+
+Rules:
+
+1. Arguments are left out (they may hold passwords or personal data) unless
+   asked for: ``configure(log_args=True)`` or ``PGWIRE_LOG_QUERY_ARGS=1`` in the
+   environment.
+2. Slow queries: a query that took at least ``slow_threshold`` seconds is logged
+   at WARNING, even when DEBUG is off. Off by default; set it with
+   ``configure(slow_threshold=0.5)`` or ``PGWIRE_SLOW_QUERY_SECONDS=0.5``.
+3. When neither applies, the cost per query is one ``Logger.isEnabledFor``
+   call, which :mod:`logging` answers from its per-level cache (invalidated by
+   ``setLevel``, ``dictConfig`` and ``logging.disable``).
+4. Connection events go to ``pgwire`` and its children: connects (address,
+   TLS, authentication method) at INFO, pool growth and shrinkage at DEBUG,
+   dropped connections, health-check failures and reconnects at INFO.
+
+asyncpg's API
+-------------
 
 ``conn.add_query_logger(callback)`` calls ``callback(LoggedQuery)`` after
 every query. :class:`LoggingQueryLogger` is a ready-made callback that writes
@@ -10,9 +45,111 @@ to a standard logger, with slow queries at a higher level::
 from __future__ import annotations
 
 import logging
+import os
+import time
 from typing import Any, NamedTuple
 
-__all__ = ["LoggedQuery", "LoggingQueryLogger"]
+__all__ = ["LoggedQuery", "LoggingQueryLogger", "configure", "query_logger"]
+
+#: The logger of rule 1; enable it for DEBUG to log every query.
+query_logger = logging.getLogger("pgwire.query")
+_DEBUG = logging.DEBUG
+
+
+def _env_seconds(name: str) -> float | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"invalid {name} {text!r}: expected seconds, e.g. 0.5") from None
+    if not value >= 0:
+        raise ValueError(f"invalid {name} {text!r}: expected seconds, e.g. 0.5")
+    return value
+
+
+#: Seconds from which a query is logged at WARNING (rule 2); ``None``: off.
+slow_threshold: float | None = _env_seconds("PGWIRE_SLOW_QUERY_SECONDS")
+#: Whether records carry the query's arguments (rule 1).
+log_args: bool = os.environ.get("PGWIRE_LOG_QUERY_ARGS", "").strip().lower() in (
+    "1",
+    "true",
+    "yes",
+    "on",
+)
+
+_UNSET: Any = object()
+
+
+def configure(*, slow_threshold: float | None = _UNSET, log_args: bool = _UNSET) -> None:
+    """Set the zero-setup query log's options (process-wide).
+
+    ``slow_threshold``: seconds (``None`` turns slow-query warnings off);
+    ``log_args``: include arguments in the records. Options not given are kept.
+    Raises ``ValueError`` for a negative or non-numeric threshold.
+    """
+    if slow_threshold is not _UNSET:
+        if slow_threshold is not None and (
+            isinstance(slow_threshold, bool)
+            or not isinstance(slow_threshold, (int, float))
+            or not slow_threshold >= 0
+        ):
+            raise ValueError(
+                f"invalid slow_threshold {slow_threshold!r}: expected seconds >= 0 or None"
+            )
+        globals()["slow_threshold"] = None if slow_threshold is None else float(slow_threshold)
+    if log_args is not _UNSET:
+        globals()["log_args"] = bool(log_args)
+
+
+def wanted() -> bool:
+    """Whether a finished query has to be looked at (rules 2 and 3); cheap."""
+    return slow_threshold is not None or query_logger.isEnabledFor(_DEBUG)
+
+
+def log_operation(
+    conn: Any, query: str, args: Any, started: float, op: Any, exc: BaseException | None
+) -> None:
+    """Log one finished public call (called by the connection when :func:`wanted`).
+
+    ``started`` is the call's ``time.monotonic()`` start, ``op`` its last
+    protocol operation (its ``status`` is the command tag) or ``None``.
+    """
+    elapsed = time.monotonic() - started
+    threshold = slow_threshold
+    if threshold is not None and elapsed >= threshold:
+        level = logging.WARNING
+        what = "slow query"
+    else:
+        level = _DEBUG
+        what = "query"
+    if not query_logger.isEnabledFor(level):
+        return
+    if exc is not None:
+        status = f"failed: {type(exc).__name__}"
+    else:
+        status = getattr(op, "status", "") or ""
+    addr = conn._addr
+    server = addr if isinstance(addr, str) else f"{addr[0]}:{addr[1]}"
+    shown = args if log_args and args else None
+    query_logger.log(
+        level,
+        "%s took %.4f s [%s] on %s: %s%s",
+        what,
+        elapsed,
+        status,
+        server,
+        query,
+        "" if shown is None else f" args={shown!r}",
+        extra={
+            "pg_query": query,
+            "pg_duration": elapsed,
+            "pg_status": status,
+            "pg_server": server,
+            "pg_args": shown,
+        },
+    )
 
 
 class LoggedQuery(NamedTuple):

@@ -19,6 +19,14 @@ Rules:
 4. ``connect_started`` sees each attempt to open a session at one address
    (a multi-host DSN makes several); ``acquire_started`` sees each
    ``Pool.acquire()``, including any wait for a free connection.
+5. ``executemany()`` and ``fetchmany()`` pass their argument sets as one
+   :class:`BatchArgs` (a list), so an observer can tell a batch from a query
+   whose single argument is a list.
+6. ``pool_event`` reports what a pool's metrics need, for every pool
+   (shortcuts such as ``pool.fetchval()`` included): ``"open"`` once a pool is
+   ready, ``"wait"`` with the seconds an acquisition took, ``"timeout"`` when
+   one timed out, ``"create"`` with the seconds a new connection took to open
+   and ``"use"`` with the seconds a connection was out of the pool.
 
 :mod:`pgwire.contrib.otel` is an OpenTelemetry observer built on these hooks.
 """
@@ -33,7 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["Finisher", "Observer", "Target", "add_observer", "remove_observer"]
+__all__ = ["BatchArgs", "Finisher", "Observer", "Target", "add_observer", "remove_observer"]
 
 logger = logging.getLogger("pgwire.tracing")
 
@@ -51,6 +59,22 @@ class Target(NamedTuple):
     user: str
 
 
+class BatchArgs(list):  # type: ignore[type-arg]
+    """The argument sets of one ``executemany()``/``fetchmany()`` call (rule 5)."""
+
+    __slots__ = ()
+
+
+def as_batch(args: Any) -> Any:
+    """``args`` as :class:`BatchArgs` when it is iterable; else unchanged (it fails later)."""
+    if isinstance(args, (str, bytes)):
+        return args
+    try:
+        return BatchArgs(args)
+    except TypeError:
+        return args
+
+
 class Observer:
     """Base class for observers; override the hooks you need (each defaults to no-op)."""
 
@@ -65,6 +89,9 @@ class Observer:
     def acquire_started(self, pool: Pool) -> Finisher | None:
         """``pool.acquire()`` was called; it ends when a connection is handed out (or fails)."""
         return None
+
+    def pool_event(self, pool: Pool, event: str, seconds: float) -> None:
+        """Something a pool's metrics count happened (rule 6); ``seconds`` may be 0."""
 
 
 #: The registered observers. Read by the driver's hot paths; change it only through
@@ -116,6 +143,15 @@ def _guarded(finish: Finisher) -> Finisher:
             logger.exception("pgwire observer finisher %r failed", finish)
 
     return call
+
+
+def pool_event(pool: Pool, event: str, seconds: float = 0.0) -> None:
+    """Tell observers of a pool event (driver-internal; call only when ``observers``)."""
+    for observer in list(observers):
+        try:
+            observer.pool_event(pool, event, seconds)
+        except Exception:
+            logger.exception("pgwire observer %r failed in pool_event", observer)
 
 
 def query_started(query: str, args: Sequence[Any], target: Target) -> Finisher | None:

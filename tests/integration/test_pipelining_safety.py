@@ -346,3 +346,34 @@ async def test_close_honours_its_timeout(conn: pgwire.Connection) -> None:
     assert conn.is_closed()
     with pytest.raises((pgwire.QueryCanceledError, pgwire.ConnectionDoesNotExistError)):
         await call
+
+
+# ------------------------------------------------------------------ 4. pools
+
+
+@pytest.mark.parametrize("routing", [False, True], ids=["pool", "routing-pool"])
+async def test_a_pool_does_not_run_a_terminated_script_again(
+    dsn: str, observer: pgwire.Connection, routing: bool
+) -> None:
+    from pgwire.pool_routing import create_routing_pool
+
+    await observer.execute("DROP TABLE IF EXISTS term_once; CREATE TABLE term_once (v int)")
+    pool = (
+        create_routing_pool(dsn, min_size=1, max_size=1)
+        if routing
+        else pgwire.create_pool(dsn, min_size=1, max_size=1)
+    )
+    try:
+        async with pool:
+            async with pool.acquire() as conn:
+                pid = conn.get_server_pid()
+            call = asyncio.ensure_future(
+                pool.execute("INSERT INTO term_once VALUES (1); COMMIT; SELECT pg_sleep(2)")
+            )
+            await wait_until_active(observer, pid, "pg_sleep(2)")
+            await observer.fetchval("SELECT pg_terminate_backend($1)", pid)
+            with pytest.raises((pgwire.AdminShutdownError, pgwire.ConnectionDoesNotExistError)):
+                await call
+            assert await observer.fetchval("SELECT count(*) FROM term_once") == 1
+    finally:
+        await observer.execute("DROP TABLE term_once")

@@ -9,6 +9,7 @@ certificate only and ``tlsonly`` over TLS only; everyone else logs in with SCRAM
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import tempfile
 from collections.abc import Iterator
@@ -353,5 +354,22 @@ async def test_a_timed_out_query_over_tls_is_cancelled_and_the_connection_surviv
         with pytest.raises(asyncio.TimeoutError):
             await conn.execute("SELECT pg_sleep(10)", timeout=0.2)
         assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+
+
+# -- TCP keepalives ----------------------------------------------------------------------------
+
+
+async def test_keepalive_options_are_set_on_the_socket_under_tls(tls_server: TempServer) -> None:
+    conn = await pgwire.connect(
+        dsn(tls_server, sslmode="require", keepalives_idle="7", keepalives_count="4")
+    )
+    try:
+        assert await ssl_in_use(conn)
+        sock = conn._transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 7
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 4
     finally:
         await conn.close()

@@ -818,3 +818,140 @@ def test_terminate_flushes_pending_bytes_then_terminate_and_closes() -> None:
     assert data == messages.query_message("SELECT 1") + b"X\x00\x00\x00\x04"
     assert core.state is ConnectionState.CLOSED
     assert isinstance(op.error, exceptions.ConnectionDoesNotExistError)
+
+
+# ---------------------------------------------------------------- rule 7: what never started
+
+TERMINATE = error_response(S="FATAL", V="FATAL", C="57P01", M="terminating connection")
+BIND_EXECUTE = messages.bind_message("", "", [], [], [1]) + messages.execute_message("", 0)
+
+
+def execute_op(impl: Any, payload: bytes = BIND_EXECUTE + messages.SYNC) -> ExecuteOperation:
+    return ExecuteOperation(
+        payload,
+        decode_row=impl.decode_row,
+        decoders=[lambda b: int.from_bytes(b, "big", signed=True)],
+        desc=impl.record.RecordDescriptor(["n"]),
+        record_class=impl.record.Record,
+    )
+
+
+def test_fatal_before_any_reply_marks_the_operation_as_never_started(impl: Any) -> None:
+    core = ready_core()
+    op = core.submit(execute_op(impl))
+
+    core.receive_data(TERMINATE)
+
+    assert isinstance(op.error, exceptions.ConnectionClosedBeforeStartError)
+    assert isinstance(op.error.__cause__, exceptions.AdminShutdownError)
+    assert not op.answered
+
+
+def test_fatal_after_a_bind_complete_is_the_operations_own_error(impl: Any) -> None:
+    core = ready_core()
+    op = core.submit(execute_op(impl))
+
+    core.receive_data(BIND_COMPLETE + TERMINATE)
+
+    assert op.answered
+    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert not isinstance(op.error, exceptions.ConnectionClosedBeforeStartError)
+
+
+def test_fatal_after_rows_is_the_operations_own_error(impl: Any) -> None:
+    core = ready_core()
+    op = core.submit(execute_op(impl))
+
+    core.receive_data(BIND_COMPLETE + data_row(int4(1)) + TERMINATE)
+
+    assert isinstance(op.error, exceptions.AdminShutdownError)
+
+
+def test_operations_queued_behind_an_answered_one_never_started(impl: Any) -> None:
+    core = ready_core()
+    first = core.submit(execute_op(impl))
+    second = core.submit(execute_op(impl))
+
+    core.receive_data(BIND_COMPLETE + TERMINATE)
+
+    assert isinstance(first.error, exceptions.AdminShutdownError)
+    assert isinstance(second.error, exceptions.ConnectionClosedBeforeStartError)
+
+
+def test_an_operation_after_a_completed_one_is_unanswered(impl: Any) -> None:
+    core = ready_core()
+    first = core.submit(execute_op(impl))
+    second = core.submit(execute_op(impl))
+
+    core.receive_data(BIND_COMPLETE + command_complete("SELECT 0") + ready() + TERMINATE)
+
+    assert first.error is None
+    assert isinstance(second.error, exceptions.ConnectionClosedBeforeStartError)
+
+
+def test_parse_complete_answers_a_prepare() -> None:
+    core = ready_core()
+    op = core.submit(PrepareOperation("s1", "SELECT 1"))
+
+    core.receive_data(PARSE_COMPLETE + TERMINATE)
+
+    assert isinstance(op.error, exceptions.AdminShutdownError)
+
+
+def test_unanswered_prepare_never_started() -> None:
+    core = ready_core()
+    op = core.submit(PrepareOperation("s1", "SELECT 1"))
+
+    core.receive_data(TERMINATE)
+
+    assert isinstance(op.error, exceptions.ConnectionClosedBeforeStartError)
+
+
+def test_a_simple_query_is_never_marked_as_never_started() -> None:
+    core = ready_core()
+    op = core.submit(SimpleQueryOperation("INSERT INTO t VALUES (1); COMMIT"))
+
+    core.receive_data(TERMINATE)
+
+    assert isinstance(op.error, exceptions.AdminShutdownError)
+
+
+def test_an_execute_of_an_open_portal_is_never_marked_as_never_started(impl: Any) -> None:
+    # Execute alone replies only once the statement has run (or part of it).
+    core = ready_core()
+    op = core.submit(execute_op(impl, messages.execute_message("c1", 10) + messages.SYNC))
+
+    core.receive_data(TERMINATE)
+
+    assert isinstance(op.error, exceptions.AdminShutdownError)
+
+
+def test_eof_without_fatal_never_marks_an_operation_as_never_started(impl: Any) -> None:
+    core = ready_core()
+    op = core.submit(execute_op(impl))
+
+    core.connection_lost(None)
+
+    assert isinstance(op.error, exceptions.ConnectionDoesNotExistError)
+    assert not isinstance(op.error, exceptions.ConnectionClosedBeforeStartError)
+
+
+def test_a_non_fatal_error_answers_the_operation(impl: Any) -> None:
+    core = ready_core()
+    op = core.submit(execute_op(impl))
+
+    core.receive_data(error_response(S="ERROR", V="ERROR", C="22012", M="division by zero"))
+
+    assert op.answered
+
+
+def test_submit_after_the_server_ended_the_session_names_its_reason(impl: Any) -> None:
+    core = ready_core()
+    core.receive_data(TERMINATE)
+
+    with pytest.raises(exceptions.ConnectionClosedBeforeStartError) as info:
+        core.submit(execute_op(impl))
+
+    assert "terminating connection" in str(info.value)
+    assert isinstance(info.value.__cause__, exceptions.AdminShutdownError)
+    assert core.fatal_error is info.value.__cause__

@@ -1,8 +1,9 @@
 """Exceptions raised and messages emitted by pgwire, named and shaped as asyncpg's.
 
 ``__all__`` holds exactly the names asyncpg exports from ``asyncpg.exceptions``; the
-protocol layer's constructors ``error_from_fields`` and ``log_message_from_fields`` are
-importable from here but not part of ``__all__``.
+protocol layer's constructors ``error_from_fields`` and ``log_message_from_fields`` and
+pgwire's ``ConnectionClosedBeforeStartError`` are importable from here but not part of
+``__all__``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from ._factory import error_from_fields as error_from_fields
 from ._factory import log_message_from_fields as log_message_from_fields
 from ._generated import *  # noqa: F403
 from ._generated import __all__ as _generated_all
+from ._special import ConnectionClosedBeforeStartError as ConnectionClosedBeforeStartError
 from ._special import InvalidCachedStatementError
 
 __all__ = (*_generated_all, "InvalidCachedStatementError", *_base_all)
 
 del _base_all, _generated_all
+
+# pgwire's own refinement, importable from here but not in asyncpg's ``__all__``.
+ConnectionClosedBeforeStartError.__module__ = __name__
 
 
 def _present_as_package_members() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ._generated import FeatureNotSupportedError
+from ._generated import ConnectionDoesNotExistError, FeatureNotSupportedError
 
-__all__ = ("InvalidCachedStatementError",)
+__all__ = ("InvalidCachedStatementError", "ConnectionClosedBeforeStartError")
 
 
 class InvalidCachedStatementError(FeatureNotSupportedError):
@@ -12,4 +12,17 @@ class InvalidCachedStatementError(FeatureNotSupportedError):
 
     The server reports this as ``feature_not_supported`` (0A000); it has no SQLSTATE of its
     own, so it is not in the SQLSTATE registry and is chosen by ``error_from_fields``.
+    """
+
+
+class ConnectionClosedBeforeStartError(ConnectionDoesNotExistError):
+    """The session ended before the server started the operation: it provably never ran.
+
+    Raised for an operation that was never sent (the connection was already
+    closed) and for an extended-protocol operation (Parse/Bind/Execute/Sync)
+    when the server's FATAL arrived before any reply to it; the rule and why it
+    holds are in :mod:`pgwire.protocol.core`. Sending the operation again on
+    another connection cannot run it twice; the pool does so. ``__cause__`` is
+    the server's error (e.g. ``AdminShutdownError``) when the server gave one.
+    Not in the SQLSTATE registry (it has no SQLSTATE of its own).
     """

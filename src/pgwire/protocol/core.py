@@ -31,6 +31,23 @@ Theory of operation
 
 6. When the transport is lost, :meth:`connection_lost` fails every queued
    operation with ``ConnectionDoesNotExistError``; nothing waits forever.
+
+7. An operation is *answered* once any message replying to it arrived
+   (ParseComplete, BindComplete, RowDescription, DataRow, CommandComplete, a
+   non-fatal ErrorResponse, ...). When the server ends the session with a
+   FATAL error (``pg_terminate_backend``, shutdown, ``idle_session_timeout``)
+   before an extended-protocol operation whose first message is Parse, Bind,
+   Close or Describe was answered, the server provably never executed any of
+   it: the backend handles messages in order and queues each reply before it
+   goes on, a Parse or Bind is answered before any statement runs, and the
+   FATAL is written after everything already queued and flushed with it. Such
+   an operation (and every operation queued behind it) fails with
+   ``ConnectionClosedBeforeStartError`` (``__cause__``: the server's error) and
+   may be sent again elsewhere. Nothing else is marked so: a simple Query may
+   hold several statements, one of them a COMMIT, whose replies prove nothing
+   about the others; an ``Execute`` of an existing portal runs before it
+   replies; and an EOF without the FATAL (a crash, a network cut) may have lost
+   replies the backend had queued.
 """
 
 from __future__ import annotations
@@ -107,8 +124,12 @@ class Operation:
         "status",
         "tx_status",
         "cancel_state",
+        "answered",
         "__weakref__",
     )
+
+    #: An extended-protocol operation (rule 7 may mark it as never started).
+    extended = False
 
     #: ``cancel_state`` values: no cancel wanted; wanted once the operation reaches the
     #: head of the queue; CancelRequest sent while it was at the head.
@@ -127,6 +148,8 @@ class Operation:
         #: Transaction status reported by this operation's ReadyForQuery.
         self.tx_status = ""
         self.cancel_state = Operation.CANCEL_NONE
+        #: A message replying to this operation arrived (rule 7).
+        self.answered = False
 
     def messages(self) -> bytes:
         """Every frontend message of this operation, concatenated."""
@@ -262,6 +285,8 @@ class PrepareOperation(Operation):
 
     __slots__ = ("name", "sql", "param_oids", "fields")
 
+    extended = True
+
     def __init__(self, name: str, sql: str) -> None:
         super().__init__()
         self.name = name
@@ -315,6 +340,8 @@ class ExecuteOperation(_RefusesCopy):
         "suspended",
         "executed",
     )
+
+    extended = True
 
     def __init__(
         self,
@@ -392,6 +419,7 @@ class CloseOperation(Operation):
     __slots__ = ("payload",)
 
     harmless_to_cancel = True
+    extended = True
 
     def __init__(self, payload: bytes) -> None:
         super().__init__()
@@ -448,6 +476,8 @@ class ProtocolCore:
         self._pos = 0
         self._end = 0
         self.closed_error: BaseException | None = None
+        #: The FATAL error with which the server ended the session, if it did.
+        self.fatal_error: BaseException | None = None
 
         self.on_notification: Callable[[int, str, str], None] = _ignore3
         self.on_notice: Callable[[dict[str, str]], None] = _ignore1
@@ -471,7 +501,7 @@ class ProtocolCore:
         """Queue ``op`` and append its messages to the outgoing buffer."""
         if self.state is not ConnectionState.READY:
             if self.state is ConnectionState.CLOSED:
-                raise exceptions.ConnectionDoesNotExistError("connection is closed")
+                raise self.not_sent_error()
             raise exceptions.InterfaceError("the connection is not ready yet")
         self._out += op.messages()
         self._queue.append(op)
@@ -487,6 +517,24 @@ class ProtocolCore:
         self._out.clear()
         self._close(exceptions.ConnectionDoesNotExistError("connection was closed"))
         return data
+
+    def not_sent_error(self) -> exceptions.ConnectionClosedBeforeStartError:
+        """The error for an operation refused because the session is over.
+
+        Nothing was sent, so the operation never ran; the message names the
+        server's reason and ``__cause__`` is its error when the server ended
+        the session.
+        """
+        fatal = self.fatal_error
+        if fatal is None:
+            err = exceptions.ConnectionClosedBeforeStartError("connection is closed")
+            err.__cause__ = self.closed_error
+        else:
+            err = exceptions.ConnectionClosedBeforeStartError(
+                f"the server closed the connection: {fatal}"
+            )
+            err.__cause__ = fatal
+        return err
 
     def data_to_send(self) -> bytes:
         """Pending outgoing bytes (empty when there are none); clears the buffer."""
@@ -602,6 +650,7 @@ class ProtocolCore:
                     # A run of results for an ExecuteOperation: one call, no per-message dispatch.
                     after = consume_results(buf, pos, end, queue[0])
                     if after != pos:
+                        queue[0].answered = True
                         pos = self._pos = after
                         continue
                 (length,) = _header_from(buf, pos + 1)
@@ -645,7 +694,9 @@ class ProtocolCore:
         if tag == 0x44:  # 'D' DataRow
             if not queue:
                 raise exceptions.ProtocolError("DataRow with no operation pending")
-            queue[0].on_data_row(payload)
+            op = queue[0]
+            op.answered = True
+            op.on_data_row(payload)
         elif tag == 0x43:  # 'C' CommandComplete
             self._head("CommandComplete").on_command_complete(payload[:-1].decode("utf-8"))
         elif tag == 0x5A:  # 'Z' ReadyForQuery
@@ -711,7 +762,9 @@ class ProtocolCore:
     def _head(self, what: str) -> Operation:
         if not self._queue:
             raise exceptions.ProtocolError(f"{what} with no operation pending")
-        return self._queue[0]
+        op = self._queue[0]
+        op.answered = True
+        return op
 
     def _ready_for_query(self, payload: bytes) -> None:
         self._ready_for_query_status(payload[0] if payload else 0x49)
@@ -733,18 +786,27 @@ class ProtocolCore:
 
     def _error_response(self, payload: bytes) -> None:
         fields = messages.parse_error_fields(payload)
+        fatal = fields.get("S") in ("FATAL", "PANIC")
         if not self._queue:
             # A FATAL error outside any request (e.g. administrator shutdown).
             err = exceptions.error_from_fields(fields)
+            if fatal:
+                self.fatal_error = err
             self._close(err)
             return
         op = self._queue[0]
         query = getattr(op, "sql", None)
         err = exceptions.error_from_fields(fields, query=query)
-        op.fail(err)
-        if self.state is ConnectionState.STARTUP or fields.get("S") in ("FATAL", "PANIC"):
-            # The server closes the session after a startup or fatal error.
+        if self.state is ConnectionState.STARTUP:
+            op.fail(err)
             self._close(err)
+        elif fatal:
+            # The server ends the session (rule 7 decides what provably never ran).
+            self.fatal_error = err
+            self._close(err)
+        else:
+            op.answered = True
+            op.fail(err)
 
     # ------------------------------------------------------------ authentication
 
@@ -842,9 +904,26 @@ class ProtocolCore:
         self.closed_error = exc
         queue = self._queue
         self._queue = deque()
+        fatal = self.fatal_error
         for op in queue:
-            op.fail(exc)
+            if fatal is not None and _never_started(op):
+                op.fail(_not_started_error(fatal))
+            else:
+                op.fail(exc)
             op.finish()
+
+
+def _never_started(op: Operation) -> bool:
+    """Rule 7: the server's FATAL came before any reply to an operation it answers at once."""
+    return op.extended and not op.answered and op.messages()[:1] in (b"P", b"B", b"C", b"D")
+
+
+def _not_started_error(fatal: BaseException) -> exceptions.ConnectionClosedBeforeStartError:
+    err = exceptions.ConnectionClosedBeforeStartError(
+        f"the server closed the connection before the statement started: {fatal}"
+    )
+    err.__cause__ = fatal
+    return err
 
 
 def _ignore1(a: Any) -> None:
