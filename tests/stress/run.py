@@ -9,6 +9,7 @@ generated here, never edited by hand) and ``tests/stress/results.json``.
     python tests/stress/run.py fuzz --inputs 1000000
     python tests/stress/run.py faults --runs 2000
     python tests/stress/run.py storm --ops 20000
+    python tests/stress/run.py torture --calls 20000
     python tests/stress/run.py crash --rounds 20
     python tests/stress/run.py soak --seconds 600
 
@@ -296,6 +297,50 @@ async def run_storm(server: TempServer, ops: int, seconds: float) -> Result:
     return result
 
 
+# ------------------------------------------------------------------ pipelining torture
+
+
+async def run_torture(server: TempServer, calls: int, seconds: float) -> Result:
+    import torture as tt
+
+    result = Result(
+        "pipelining torture (first use, COMMIT scripts, savepoints, operator cancels and "
+        "terminations; every write accounted for)",
+        f"torture --calls {calls}",
+    )
+    started = time.monotonic()
+    outcomes: Counter[str] = Counter()
+    seed = 0
+    while result.ops < calls and time.monotonic() - started < seconds:
+        seed += 1
+        report = await tt.torture(
+            server.dsn, calls=min(5000, calls - result.ops), connections=3, seed=seed
+        )
+        result.runs += 1
+        result.ops += report.calls
+        outcomes.update(report.outcomes)
+        outcomes["operations"] += report.operations
+        for label, found in (
+            ("duplicated", report.duplicates),
+            ("lost", report.lost),
+            ("phantom", report.phantom),
+            ("misordered", report.misordered),
+            ("innocent cancels", report.innocent_cancels),
+        ):
+            outcomes[label] += len(found)
+            if found:
+                result.wrong += len(found)
+                result.notes.append(f"seed {seed}: {label}: {found[:5]}")
+        result.hangs += report.hangs
+        result.unexpected += len(report.unexpected)
+        result.leaks += len(report.leftovers)
+        result.notes.extend(f"seed {seed}: {n}" for n in report.unexpected[:3])
+        result.notes.extend(f"seed {seed}: {n}" for n in report.leftovers[:3])
+    result.outcomes = dict(outcomes)
+    result.seconds = time.monotonic() - started
+    return result
+
+
 # ------------------------------------------------------------------ crashes
 
 
@@ -523,6 +568,12 @@ async def run_async(args: argparse.Namespace) -> list[Result]:
             results.append(
                 await run_storm(server, args.ops or (8000 if quick else 100000), args.max_seconds)
             )
+        if args.what in ("torture", "all"):
+            results.append(
+                await run_torture(
+                    server, args.calls or (5000 if quick else 40000), args.max_seconds
+                )
+            )
         if args.what in ("crash", "all"):
             results.append(
                 await run_crash(server, args.rounds or (4 if quick else 30), args.max_seconds)
@@ -536,11 +587,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["all", "fuzz", "faults", "storm", "crash", "soak"])
+    parser.add_argument(
+        "what", choices=["all", "fuzz", "faults", "storm", "torture", "crash", "soak"]
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
     parser.add_argument("--inputs", type=int, help="fuzz inputs (default 1,000,000)")
     parser.add_argument("--runs", type=int, help="faulted connections (default 5000)")
     parser.add_argument("--ops", type=int, help="storm calls (default 100,000)")
+    parser.add_argument("--calls", type=int, help="torture calls (default 40,000)")
     parser.add_argument("--rounds", type=int, help="crash rounds (default 30)")
     parser.add_argument("--seconds", type=float, help="soak duration (default 600)")
     parser.add_argument(
