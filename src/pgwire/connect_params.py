@@ -730,6 +730,16 @@ def _resolve_server_settings(server_settings: object, resolver: _Resolver) -> di
         merged.update(source.settings)
     if server_settings:
         merged.update(server_settings)
+    encoding = merged.get("client_encoding")
+    if encoding is not None and encoding.strip().upper().replace("-", "") not in (
+        "UTF8",
+        "UNICODE",
+    ):
+        raise _config_error(
+            f"client_encoding {encoding!r} is not supported: pgwire exchanges text with the "
+            "server in UTF8 only (the database itself may use any encoding; the server "
+            "converts)"
+        )
     fallback = resolver.value("fallback_application_name")
     if fallback and "application_name" not in merged:
         merged["application_name"] = fallback

@@ -53,7 +53,7 @@ from .protocol.core import (
 )
 from .querylog import LoggedQuery
 from .serverversion import split_server_version_string
-from .statement import StatementState
+from .statement import StatementState, check_argument_count
 from .typeinfo import TypeMethods
 from .types import ServerVersion
 
@@ -241,7 +241,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         return self._settings
 
     def is_closed(self) -> bool:
-        return self._closed or self._protocol.lost.done()
+        """True once the connection is closed or lost, or the session was ended."""
+        return self._closed or self._protocol.lost.done() or self._core._closed()
 
     def is_in_transaction(self) -> bool:
         """True when the session is inside a transaction block (even a failed one)."""
@@ -271,6 +272,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             async with self._operation(timeout, query=query, args=args) as ctx:
                 simple = await ctx.run(SimpleQueryOperation(query))
                 return simple.status
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, keep_rows=False)
             return op.status
@@ -304,6 +306,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> list[Record]:
         """Run ``query`` and return all result rows as records."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, record_class=record_class)
             return op.rows
@@ -317,6 +320,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Record | None:
         """Run ``query`` and return its first row, or ``None`` when there is none."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1, record_class=record_class)
             return op.rows[0] if op.rows else None
@@ -326,6 +330,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Any:
         """Run ``query`` and return ``column`` of its first row (``None`` without rows)."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1)
             if not op.rows:
@@ -558,10 +563,17 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         """Admission and deadline for one public call; ``query``/``args`` feed query loggers."""
         if timeout is None:
             timeout = self._command_timeout
-        elif not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
-            raise exceptions.InterfaceError(
+        elif (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or timeout != timeout
+        ):
+            raise exceptions.ClientConfigurationError(
                 f"invalid timeout value: expected non-negative float (got {timeout!r})"
             )
+        elif timeout < 0:
+            # asyncpg: a deadline already past, so the call raises asyncio.TimeoutError.
+            timeout = 0
         return _OperationContext(self, timeout, exclusive, query, args)
 
     def _schedule_flush(self) -> None:
@@ -1194,6 +1206,11 @@ async def connect(
     mismatch raises :class:`TargetServerAttributeNotMatched` naming every host;
     otherwise the last host's error is raised, its message naming the hosts.
 
+    A ``timeout``, ``command_timeout``, ``statement_cache_size`` or other cache setting
+    of the wrong type or out of range raises :class:`ClientConfigurationError`, which
+    is a ``ValueError`` as in asyncpg; ``timeout`` of 0 or less (in seconds) is a
+    deadline already past and raises ``asyncio.TimeoutError``, as asyncpg does.
+
     ``unnamed_statements`` makes every execution self-contained (Parse + Bind +
     Execute + Sync with the unnamed statement) so that a transaction-mode pooler such
     as PgBouncer can move the session between server connections; ``None`` (the
@@ -1212,22 +1229,25 @@ async def connect(
         ("max_cached_statement_lifetime", max_cached_statement_lifetime),
     ):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise exceptions.InterfaceError(
+            raise exceptions.ClientConfigurationError(
                 f"{label} is expected to be greater or equal to 0, got {value!r}"
             )
     if command_timeout is not None and (
         not isinstance(command_timeout, (int, float))
         or isinstance(command_timeout, bool)
-        or command_timeout <= 0
+        or not command_timeout > 0
     ):
-        raise exceptions.InterfaceError(
+        raise exceptions.ClientConfigurationError(
             "invalid command_timeout value: expected greater than 0 float "
             f"(got {command_timeout!r})"
         )
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
         raise exceptions.ClientConfigurationError(
             f"invalid timeout {timeout!r}: expected a number greater than 0"
         )
+    if timeout <= 0:
+        # asyncpg: a connect deadline that has already passed.
+        raise asyncio.TimeoutError(f"timed out connecting: timeout={timeout!r}")
     params = parse_connect_arguments(
         dsn=dsn,
         host=host,

@@ -700,6 +700,9 @@ class ProtocolCore:
         elif tag == 0x53:  # 'S' ParameterStatus
             name, value = messages.parse_cstring_pair(payload)
             self.parameters[name] = value
+            if name == "client_encoding" and value.upper() != "UTF8":
+                self._refuse_client_encoding(value)
+                return
             self.on_parameter_status(name, value)
         elif tag == 0x64:  # 'd' CopyData
             self._head("CopyData").on_copy_data(payload)
@@ -851,6 +854,25 @@ class ProtocolCore:
         self._out += messages.sasl_initial_response(
             self._scram.mechanism, self._scram.client_first()
         )
+
+    def _refuse_client_encoding(self, value: str) -> None:
+        """The session left UTF8: close it before text goes astray in either direction.
+
+        Every string pgwire sends or reads (SQL text, text values, names, messages) is
+        UTF-8; under another client_encoding the server would convert it as if it were
+        that encoding ('café' stored as 'cafÃ©'). The operation that changed the setting
+        and everything queued behind it fail with the reason; Terminate ends the session.
+        """
+        err = exceptions.UnsupportedClientFeatureError(
+            f"client_encoding was set to {value!r}: pgwire exchanges text with the server "
+            "in UTF8 only, so the connection was closed to keep text from being converted "
+            "in the wrong encoding",
+            hint="Leave client_encoding at UTF8 (the database may use any encoding; the "
+            "server converts) or use convert_to()/convert_from() in SQL for other byte "
+            "encodings.",
+        )
+        self._out += messages.TERMINATE
+        self._close(err)
 
     # ------------------------------------------------------------ closing
 
