@@ -149,7 +149,10 @@ class StatementState:
                 raise self._argument_error(i, value, exc) from exc
         return out
 
-    def _argument_error(self, index: int, value: Any, exc: Exception) -> exceptions.DataError:
+    def _argument_error(self, index: int, value: Any, exc: Exception) -> Exception:
+        if isinstance(exc, exceptions.UnsupportedClientFeatureError):
+            # A refusal by design, not bad data: asyncpg raises it as is, naming the argument.
+            return exc.with_msg(f"query argument ${index + 1}: {exc.args[0]}")
         shown = repr(value)
         if len(shown) > _VALUE_REPR_LIMIT:
             shown = shown[: _VALUE_REPR_LIMIT - 3] + "..."

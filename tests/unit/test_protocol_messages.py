@@ -167,3 +167,10 @@ def test_parse_cstring_pair() -> None:
 def test_parse_cstring_pair_rejects_a_missing_terminator() -> None:
     with pytest.raises(ProtocolError):
         messages.parse_cstring_pair(b"TimeZone\x00UTC")
+
+
+def test_copy_fail_reason_is_cut_to_a_length_the_server_accepts() -> None:
+    message = messages.copy_fail_message("é" * 6000)
+    assert message[:1] == b"f"
+    assert len(message) <= 1 + 4 + messages.COPY_FAIL_REASON_LIMIT + 1
+    assert message[5:-1].decode("utf-8").endswith("é...")

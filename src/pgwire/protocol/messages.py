@@ -335,8 +335,18 @@ def copy_done_message() -> bytes:
     return COPY_DONE
 
 
+#: Longest CopyFail reason sent, in bytes: the server refuses a CopyFail message longer
+#: than PQ_SMALL_MESSAGE_LIMIT (10000 bytes) and ends the session.
+COPY_FAIL_REASON_LIMIT = 1000
+
+
 def copy_fail_message(reason: str) -> bytes:
-    return _message(b"f", _cstr(reason.replace("\x00", "")))
+    """CopyFail carrying ``reason`` (NULs dropped, cut to COPY_FAIL_REASON_LIMIT bytes)."""
+    data = reason.replace("\x00", "").encode("utf-8")
+    if len(data) > COPY_FAIL_REASON_LIMIT:
+        cut = data[: COPY_FAIL_REASON_LIMIT - 3].decode("utf-8", "ignore")
+        data = cut.encode("utf-8") + b"..."
+    return _message(b"f", data + b"\x00")
 
 
 # ---------------------------------------------------------------- backend parsing
