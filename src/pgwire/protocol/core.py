@@ -828,11 +828,9 @@ class ProtocolCore:
             )
 
     def _require_password(self) -> str:
-        if self._password is None:
-            raise exceptions.InterfaceError(
-                "the server requested password-based authentication, but no password was provided"
-            )
-        return self._password
+        # Without a password an empty one is sent, as asyncpg and libpq do: the server
+        # then refuses the login with its own error (28P01 InvalidPasswordError).
+        return self._password or ""
 
     def _start_sasl(self, payload: bytes) -> None:
         mechanisms = [m.decode("ascii", "replace") for m in payload.split(b"\x00") if m]
