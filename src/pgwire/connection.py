@@ -225,6 +225,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         )
         self._core.on_notification = self._on_notification
         self._core.on_notice = self._on_notice
+        self._core.on_close = self._on_session_closed
         protocol.on_lost = self._on_connection_lost
 
     # ------------------------------------------------------------ introspection
@@ -494,6 +495,11 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if self._top_xact is not None:
             self._gate.release_ownership(self._top_xact)
         self._stmt_cache.clear()
+        self._on_session_closed(None)
+
+    def _on_session_closed(self, exc: BaseException | None) -> None:
+        # Scheduled before the failed calls resume: termination listeners have run by
+        # the time a call that failed with the connection returns (as in asyncpg).
         for cb in self._termination_listeners:
             self._call_listener(cb, self)
         self._termination_listeners = []

@@ -432,7 +432,7 @@ class ProtocolCore:
 
     Hooks (plain callables, set by the I/O layer): ``on_notification(pid,
     channel, payload)``, ``on_notice(fields)``, ``on_parameter_status(name,
-    value)``.
+    value)``, ``on_close(exc)``.
     """
 
     def __init__(
@@ -475,6 +475,8 @@ class ProtocolCore:
         self.on_notification: Callable[[int, str, str], None] = _ignore3
         self.on_notice: Callable[[dict[str, str]], None] = _ignore1
         self.on_parameter_status: Callable[[str, str], None] = _ignore2
+        #: Called once when the core closes, before the queued operations fail.
+        self.on_close: Callable[[BaseException], None] = _ignore1
 
     # ------------------------------------------------------------ outgoing
 
@@ -763,10 +765,22 @@ class ProtocolCore:
         op = self._queue[0]
         query = getattr(op, "sql", None)
         err = exceptions.error_from_fields(fields, query=query)
-        op.fail(err)
-        if self.state is ConnectionState.STARTUP or fields.get("S") in ("FATAL", "PANIC"):
-            # The server closes the session after a startup or fatal error.
+        if self.state is ConnectionState.STARTUP:
+            # The server closes the session after a startup error: the login failed.
+            op.fail(err)
             self._close(err)
+        elif fields.get("S") in ("FATAL", "PANIC"):
+            # The server ends the session (terminated backend, shutdown, crash): the
+            # operations die with the connection, the server's reason as the cause
+            # (asyncpg's ConnectionDoesNotExistError shape).
+            lost = exceptions.ConnectionDoesNotExistError(
+                f"connection was closed in the middle of operation: {err.args[0]}"
+            )
+            lost.__cause__ = err
+            op.fail(lost)
+            self._close(lost)
+        else:
+            op.fail(err)
 
     # ------------------------------------------------------------ authentication
 
@@ -879,6 +893,7 @@ class ProtocolCore:
             return
         self.state = ConnectionState.CLOSED
         self.closed_error = exc
+        self.on_close(exc)
         queue = self._queue
         self._queue = deque()
         for op in queue:
