@@ -220,6 +220,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._log_listeners: list[Callable[..., Any]] = []
         self._termination_listeners: list[Callable[..., Any]] = []
+        #: The pool's proxy while the connection is on loan: listeners receive it.
+        self._proxy: Any = None
         self._server_version = split_server_version_string(
             self._core.parameters.get("server_version", "0")
         )
@@ -469,14 +471,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _on_notification(self, pid: int, channel: str, payload: str) -> None:
         for cb in list(self._listeners.get(channel, ())):
-            self._call_listener(cb, self, pid, channel, payload)
+            self._call_listener(cb, self._listener_target(), pid, channel, payload)
 
     def _on_notice(self, fields: dict[str, str]) -> None:
         if not self._log_listeners:
             return
         message = exceptions.log_message_from_fields(fields)
         for cb in list(self._log_listeners):
-            self._call_listener(cb, self, message)
+            self._call_listener(cb, self._listener_target(), message)
+
+    def _listener_target(self) -> Any:
+        """What listener callbacks receive: the pool's proxy while on loan, else self."""
+        return self if self._proxy is None else self._proxy
 
     def _call_listener(self, cb: Callable[..., Any], *args: Any) -> None:
         self._loop.call_soon(self._run_listener, cb, args)
@@ -501,7 +507,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         # Scheduled before the failed calls resume: termination listeners have run by
         # the time a call that failed with the connection returns (as in asyncpg).
         for cb in self._termination_listeners:
-            self._call_listener(cb, self)
+            self._call_listener(cb, self._listener_target())
         self._termination_listeners = []
 
     # ------------------------------------------------------------ closing
