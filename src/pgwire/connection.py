@@ -1425,7 +1425,15 @@ async def _connect_addr(
     params: ConnectParams,
     config: dict[str, Any],
 ) -> Connection:
-    """One session on ``addr``, with TLS as ``params`` asks (see :mod:`pgwire.tls`)."""
+    """One session on ``addr``, with TLS as ``params`` asks (see :mod:`pgwire.tls`).
+
+    As libpq does, ``sslmode=allow`` tries a plain session first and TLS when the
+    server rejects it during startup or authentication; ``sslmode=prefer`` tries TLS
+    first and a plain session when the server refuses TLS, the handshake fails, or the
+    server rejects the TLS session during startup or authentication (a ``hostnossl``
+    line in ``pg_hba.conf``). When the second attempt fails too, its error is raised
+    with the first one as ``__cause__``.
+    """
     from . import tls
 
     password = await _resolve_password(params, addr)
@@ -1436,16 +1444,38 @@ async def _connect_addr(
         try:
             return await _start_session(cls, addr, params, config, password, None)
         except exceptions.PostgresError as exc:
-            # sslmode=allow: TLS only when the server turned the plain session down.
-            if not (exc.sqlstate or "").startswith("28"):
-                raise
-        return await _start_session(cls, addr, params, config, password, (plan, False))
+            # sslmode=allow: the server turned the plain session down; try TLS.
+            first: BaseException = exc
+        return await _second_attempt(
+            _start_session(cls, addr, params, config, password, (plan, False)), first
+        )
     if plan.context is None:
         return await _start_session(cls, addr, params, config, password, None)
+    label = _addr_label(addr)
     try:
-        return await _start_session(cls, addr, params, config, password, (plan, True))
+        transport, der = await _open(addr, label, (plan, True))
     except tls.TlsFallback:
         return await _start_session(cls, addr, params, config, password, None)
+    encrypted = transport.get_extra_info("ssl_object") is not None
+    try:
+        return await _login(cls, transport, der, addr, params, config, password)
+    except exceptions.PostgresError as exc:
+        if not (encrypted and plan.fallback_plain):
+            raise
+        # sslmode=prefer: the server turned the TLS session down; try without TLS.
+        first = exc
+    return await _second_attempt(_start_session(cls, addr, params, config, password, None), first)
+
+
+async def _second_attempt(attempt: Any, first: BaseException) -> Connection:
+    """Await the retry on the other transport; its error is chained to ``first``."""
+    try:
+        conn: Connection = await attempt
+    except Exception as exc:
+        if exc.__cause__ is None:
+            exc.__cause__ = first
+        raise
+    return conn
 
 
 async def _start_session(
@@ -1457,25 +1487,45 @@ async def _start_session(
     tls_use: tuple[Any, bool] | None,
 ) -> Connection:
     """Open the transport (TLS per ``tls_use``: ``(plan, fallback_allowed)``) and log in."""
+    transport, der = await _open(addr, _addr_label(addr), tls_use)
+    return await _login(cls, transport, der, addr, params, config, password)
+
+
+async def _open(
+    addr: tuple[str, int] | str, label: str, tls_use: tuple[Any, bool] | None
+) -> tuple[asyncio.Transport, bytes | None]:
+    """The transport to ``addr`` and the server certificate (DER) when TLS is on."""
+    from . import tls
+
+    loop = asyncio.get_running_loop()
+    if isinstance(addr, str):
+        transport, _ = await loop.create_unix_connection(lambda: _Placeholder(), addr)
+        return transport, None
+    if tls_use is None:
+        return await tls.open_transport(
+            addr[0], addr[1], tls.TlsPlan("disable", None), use_tls=False, label=label
+        )
+    plan, fallback = tls_use
+    if not fallback and plan.fallback_plain:
+        plan = tls.TlsPlan("require", plan.context, plan.direct)
+    return await tls.open_transport(addr[0], addr[1], plan, use_tls=True, label=label)
+
+
+async def _login(
+    cls: type[Connection],
+    transport: asyncio.Transport,
+    der: bytes | None,
+    addr: tuple[str, int] | str,
+    params: ConnectParams,
+    config: dict[str, Any],
+    password: str | None,
+) -> Connection:
+    """Run the startup exchange on ``transport``; the transport is aborted on failure."""
     from . import tls
     from .auth_policy import PolicyCore
 
     loop = asyncio.get_running_loop()
     label = _addr_label(addr)
-    der: bytes | None = None
-    if isinstance(addr, str):
-        transport, _ = await loop.create_unix_connection(lambda: _Placeholder(), addr)
-    elif tls_use is None:
-        transport, der = await tls.open_transport(
-            addr[0], addr[1], tls.TlsPlan("disable", None), use_tls=False, label=label
-        )
-    else:
-        plan, fallback = tls_use
-        if not fallback and plan.fallback_plain:
-            plan = tls.TlsPlan("require", plan.context, plan.direct)
-        transport, der = await tls.open_transport(
-            addr[0], addr[1], plan, use_tls=True, label=label
-        )
     try:
         binding: bytes | None = None
         if der is not None and params.channel_binding != "disable":

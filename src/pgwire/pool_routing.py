@@ -40,6 +40,17 @@ _NOT_APPLIED = (
 )
 
 
+def _not_applied(exc: BaseException) -> bool:
+    """Whether ``exc`` proves the statement changed nothing (see _NOT_APPLIED).
+
+    A session the server ended mid-statement fails with ConnectionDoesNotExistError
+    whose ``__cause__`` is the server's own error.
+    """
+    if isinstance(exc, exceptions.ConnectionDoesNotExistError):
+        exc = exc.__cause__ or exc
+    return isinstance(exc, _NOT_APPLIED)
+
+
 class RoutingPool:
     """Primary and standby pools behind one API; see the module docstring.
 
@@ -132,7 +143,9 @@ class RoutingPool:
         pool = self.pool_for(readonly)
         try:
             return await getattr(pool, method)(*args, **kwargs)
-        except _NOT_APPLIED as exc:
+        except exceptions.PostgresError as exc:
+            if not _not_applied(exc):
+                raise
             if readonly and isinstance(exc, exceptions.ReadOnlySQLTransactionError):
                 raise  # a write sent to a standby on purpose
             # The server went away or is not writable any more: find the current one.

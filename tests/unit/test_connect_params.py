@@ -724,3 +724,14 @@ def test_pgpass_lookup_matches_asyncpg(clean_env: Path) -> None:
     write_private(clean_env / ".pgpass", "h:5433:db:u:right\n*:*:*:*:fallback\n")
     case = {"dsn": "postgres://u@h:5433/db"}
     assert _pgwire_view(case) == _asyncpg_view(case)
+
+
+@pytest.mark.parametrize("password", ["pa#ss", "#", "a?b", "x:y#z?w"])
+def test_raw_special_characters_in_uri_password_are_taken_literally_as_psql(
+    password: str,
+) -> None:
+    params = parse(dsn=f"postgresql://alice:{password}@db.example:5433/shop?sslmode=disable")
+    assert params.password == password
+    assert params.user == "alice"
+    assert params.addrs == (("db.example", 5433),)
+    assert params.database == "shop"
