@@ -31,6 +31,7 @@ import inspect
 import logging
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -225,10 +226,13 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._server_version = split_server_version_string(
             self._core.parameters.get("server_version", "0")
         )
-        self._core.on_notification = self._on_notification
-        self._core.on_notice = self._on_notice
-        self._core.on_close = self._on_session_closed
-        protocol.on_lost = self._on_connection_lost
+        # Weak: the event loop keeps the transport, protocol and core alive while the
+        # socket is open; a dropped Connection must still be collected (and then warn
+        # and close its socket in __del__).
+        self._core.on_notification = _weak_hook(self._on_notification)
+        self._core.on_notice = _weak_hook(self._on_notice)
+        self._core.on_close = _weak_hook(self._on_session_closed)
+        protocol.on_lost = _weak_hook(self._on_connection_lost)
 
     # ------------------------------------------------------------ introspection
 
@@ -964,6 +968,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._closed = True
         self._core.abort(exc)
         self._transport.abort()
+
+
+def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
+    """``method`` called through a weak reference to its object (a no-op once it is gone)."""
+    ref = weakref.WeakMethod(method)
+
+    def hook(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return hook
 
 
 def _is_user_cancel(error: BaseException | None) -> bool:
