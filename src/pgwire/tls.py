@@ -155,11 +155,17 @@ def build_context(params: ConnectParams, *, system_default: bool = False) -> ssl
         elif system_default:
             context.load_default_certs(ssl.Purpose.SERVER_AUTH)
         elif verify:
-            shown = _dot_postgresql("root.crt")
+            looked_for = _dot_postgresql("root.crt")
+            where = (
+                f"root certificate file {str(looked_for)!r} does not exist"
+                if looked_for is not None
+                else "no root certificate file: sslrootcert is not set and the home "
+                "directory (for ~/.postgresql/root.crt) is unknown"
+            )
             raise ClientConfigurationError(
-                f"root certificate file {str(shown)!r} does not exist: either provide the "
-                f"file, use the system's trusted roots with sslrootcert=system, or change "
-                f"sslmode to disable server certificate verification (sslmode={mode})"
+                f"{where}: either provide the file (sslrootcert), use the system's trusted "
+                f"roots with sslrootcert=system, or change sslmode to disable server "
+                f"certificate verification (sslmode={mode})"
             )
 
     if verify:
