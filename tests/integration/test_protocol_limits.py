@@ -98,6 +98,7 @@ async def test_numeric_at_the_edges_of_postgresql_range_round_trips(
     smallest_step = Decimal("1e-16383")
     assert await conn.fetchval("SELECT $1::numeric = 1e131071", largest_magnitude) is True
     assert await conn.fetchval("SELECT $1::numeric", smallest_step) == smallest_step
+    assert await conn.fetchval("SELECT $1::numeric", Decimal("0E+200000")) == 0
 
 
 # ---------------------------------------------------------------- client_encoding

@@ -198,7 +198,7 @@ def numeric_encode(value: Any) -> bytes:
     exp = d.as_tuple().exponent
     assert isinstance(exp, int)
     dscale = -exp if exp < 0 else 0
-    if d.adjusted() >= NUMERIC_MAX_INT_DIGITS or dscale > NUMERIC_MAX_SCALE:
+    if dscale > NUMERIC_MAX_SCALE or (d and d.adjusted() >= NUMERIC_MAX_INT_DIGITS):
         raise _out_of_range(d)
     text = format(d.copy_abs(), "f")
     if dscale:
