@@ -496,7 +496,10 @@ class ProtocolCore:
         """Queue ``op`` and append its messages to the outgoing buffer."""
         if self.state is not ConnectionState.READY:
             if self.state is ConnectionState.CLOSED:
-                raise exceptions.ConnectionDoesNotExistError("connection is closed")
+                # The reason the session ended, when known, is the cause.
+                raise exceptions.ConnectionDoesNotExistError(
+                    "connection is closed"
+                ) from self.closed_error
             raise exceptions.InterfaceError("the connection is not ready yet")
         self._out += op.messages()
         self._queue.append(op)
