@@ -587,9 +587,9 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             raise exceptions.ClientConfigurationError(
                 f"invalid timeout value: expected non-negative float (got {timeout!r})"
             )
-        elif timeout < 0:
-            # asyncpg: a deadline already past, so the call raises asyncio.TimeoutError.
-            timeout = 0
+        elif timeout <= 0:
+            # asyncpg: a deadline already past; the call raises before anything is sent.
+            raise asyncio.TimeoutError()
         return _OperationContext(self, timeout, exclusive, query, args)
 
     def _schedule_flush(self) -> None:

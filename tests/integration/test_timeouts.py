@@ -129,12 +129,16 @@ async def test_invalid_timeout_is_a_value_error(conn: pgwire.Connection, bad: ob
 
 
 @pytest.mark.parametrize("past", [0, -1])
-async def test_timeout_of_zero_or_less_raises_timeout_error_as_asyncpg(
+async def test_timeout_of_zero_or_less_raises_timeout_error_before_sending_as_asyncpg(
     conn: pgwire.Connection, past: float
 ) -> None:
+    await conn.execute("CREATE TEMP TABLE past_deadline (a int)")
     with pytest.raises(asyncio.TimeoutError):
-        await conn.fetchval("SELECT 1", timeout=past)
+        await conn.execute("INSERT INTO past_deadline VALUES (1)", timeout=past)
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.fetchval("INSERT INTO past_deadline VALUES ($1) RETURNING a", 2, timeout=past)
     await assert_usable(conn)
+    assert await conn.fetchval("SELECT count(*) FROM past_deadline") == 0
 
 
 @pytest.mark.parametrize("bad", [-1, 0, "x", True])
