@@ -400,9 +400,16 @@ def _parse_url_dsn(dsn: str, scheme: str) -> _Source:
             f"got {scheme!r}"
         )
     rest = dsn[len(scheme) + 3 :]
-    rest, _, _fragment = rest.partition("#")
+    # libpq's URI rules, not RFC 3986's: user information runs to the first '@' met
+    # before any '/', so '#', '?' and ':' in a password are taken literally (as psql
+    # does); there is no fragment.
+    auth_end = min((i for i in (rest.find("@"), rest.find("/")) if i >= 0), default=-1)
+    if auth_end >= 0 and rest[auth_end] == "@":
+        auth, rest = rest[:auth_end], rest[auth_end + 1 :]
+    else:
+        auth = ""
     netloc_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    netloc, rest = rest[:netloc_end], rest[netloc_end:]
+    hostspec, rest = rest[:netloc_end], rest[netloc_end:]
     path, _, query = rest.partition("?")
 
     try:
@@ -411,9 +418,6 @@ def _parse_url_dsn(dsn: str, scheme: str) -> _Source:
         raise _config_error("invalid DSN: malformed query string") from None
     source = _source_from_mapping(dict(pairs), "DSN", unknown_as_settings=True)
 
-    auth, at, hostspec = netloc.partition("@")
-    if not at:
-        auth, hostspec = "", netloc
     user, _, password = auth.partition(":")
     netloc_values = {
         "user": urllib.parse.unquote(user),
@@ -752,6 +756,16 @@ def _resolve_server_settings(server_settings: object, resolver: _Resolver) -> di
         merged.update(source.settings)
     if server_settings:
         merged.update(server_settings)
+    encoding = merged.get("client_encoding")
+    if encoding is not None and encoding.strip().upper().replace("-", "") not in (
+        "UTF8",
+        "UNICODE",
+    ):
+        raise _config_error(
+            f"client_encoding {encoding!r} is not supported: pgwire exchanges text with the "
+            "server in UTF8 only (the database itself may use any encoding; the server "
+            "converts)"
+        )
     fallback = resolver.value("fallback_application_name")
     if fallback and "application_name" not in merged:
         merged["application_name"] = fallback

@@ -43,6 +43,7 @@ import inspect
 import logging
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -66,7 +67,7 @@ from .protocol.core import (
 )
 from .querylog import LoggedQuery
 from .serverversion import split_server_version_string
-from .statement import StatementState
+from .statement import StatementState, check_argument_count
 from .typeinfo import TypeMethods
 from .types import ServerVersion
 
@@ -227,12 +228,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._log_listeners: list[Callable[..., Any]] = []
         self._termination_listeners: list[Callable[..., Any]] = []
+        #: The pool's proxy while the connection is on loan: listeners receive it.
+        self._proxy: Any = None
         self._server_version = split_server_version_string(
             self._core.parameters.get("server_version", "0")
         )
-        self._core.on_notification = self._on_notification
-        self._core.on_notice = self._on_notice
-        protocol.on_lost = self._on_connection_lost
+        # Weak: the event loop keeps the transport, protocol and core alive while the
+        # socket is open; a dropped Connection must still be collected (and then warn
+        # and close its socket in __del__).
+        self._core.on_notification = _weak_hook(self._on_notification)
+        self._core.on_notice = _weak_hook(self._on_notice)
+        self._core.on_close = _weak_hook(self._on_session_closed)
+        protocol.on_lost = _weak_hook(self._on_connection_lost)
 
     # ------------------------------------------------------------ introspection
 
@@ -248,7 +255,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         return self._settings
 
     def is_closed(self) -> bool:
-        return self._closed or self._protocol.lost.done()
+        """True once the connection is closed or lost, or the session was ended."""
+        return self._closed or self._protocol.lost.done() or self._core._closed()
 
     def is_in_transaction(self) -> bool:
         """True when the session is inside a transaction block (even a failed one)."""
@@ -282,6 +290,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             async with self._operation(timeout, query=query, args=args) as ctx:
                 simple = await ctx.run(SimpleQueryOperation(query))
                 return simple.status
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, keep_rows=False)
             return op.status
@@ -315,6 +324,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> list[Record]:
         """Run ``query`` and return all result rows as records."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, record_class=record_class)
             return op.rows
@@ -328,6 +338,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Record | None:
         """Run ``query`` and return its first row, or ``None`` when there is none."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1, record_class=record_class)
             return op.rows[0] if op.rows else None
@@ -337,6 +348,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     ) -> Any:
         """Run ``query`` and return ``column`` of its first row (``None`` without rows)."""
         self._check_open()
+        check_argument_count(len(args))
         async with self._operation(timeout, query=query, args=args) as ctx:
             op = await self._bind_execute(ctx, query, args, max_rows=1)
             if not op.rows:
@@ -474,14 +486,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
 
     def _on_notification(self, pid: int, channel: str, payload: str) -> None:
         for cb in list(self._listeners.get(channel, ())):
-            self._call_listener(cb, self, pid, channel, payload)
+            self._call_listener(cb, self._listener_target(), pid, channel, payload)
 
     def _on_notice(self, fields: dict[str, str]) -> None:
         if not self._log_listeners:
             return
         message = exceptions.log_message_from_fields(fields)
         for cb in list(self._log_listeners):
-            self._call_listener(cb, self, message)
+            self._call_listener(cb, self._listener_target(), message)
+
+    def _listener_target(self) -> Any:
+        """What listener callbacks receive: the pool's proxy while on loan, else self."""
+        return self if self._proxy is None else self._proxy
 
     def _call_listener(self, cb: Callable[..., Any], *args: Any) -> None:
         self._loop.call_soon(self._run_listener, cb, args)
@@ -501,8 +517,13 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._gate.close_all_blocks()
         self._order.lower_all_fences()
         self._stmt_cache.clear()
+        self._on_session_closed(None)
+
+    def _on_session_closed(self, exc: BaseException | None) -> None:
+        # Scheduled before the failed calls resume: termination listeners have run by
+        # the time a call that failed with the connection returns (as in asyncpg).
         for cb in self._termination_listeners:
-            self._call_listener(cb, self)
+            self._call_listener(cb, self._listener_target())
         self._termination_listeners = []
 
     # ------------------------------------------------------------ closing
@@ -599,10 +620,17 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         """Admission and deadline for one public call; ``query``/``args`` feed query loggers."""
         if timeout is None:
             timeout = self._command_timeout
-        elif not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
-            raise exceptions.InterfaceError(
+        elif (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or timeout != timeout
+        ):
+            raise exceptions.ClientConfigurationError(
                 f"invalid timeout value: expected non-negative float (got {timeout!r})"
             )
+        elif timeout <= 0:
+            # asyncpg: a deadline already past; the call raises before anything is sent.
+            raise asyncio.TimeoutError()
         if not exclusive and type(query) is str and may_open_transaction(query):
             # It may open a transaction: nothing else on the wire meanwhile (gate rule 1).
             exclusive = True
@@ -1001,6 +1029,18 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._transport.abort()
 
 
+def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
+    """``method`` called through a weak reference to its object (a no-op once it is gone)."""
+    ref = weakref.WeakMethod(method)
+
+    def hook(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return hook
+
+
 def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]:
     if not args:
         return []
@@ -1338,6 +1378,11 @@ async def connect(
     mismatch raises :class:`TargetServerAttributeNotMatched` naming every host;
     otherwise the last host's error is raised, its message naming the hosts.
 
+    A ``timeout``, ``command_timeout``, ``statement_cache_size`` or other cache setting
+    of the wrong type or out of range raises :class:`ClientConfigurationError`, which
+    is a ``ValueError`` as in asyncpg; ``timeout`` of 0 or less (in seconds) is a
+    deadline already past and raises ``asyncio.TimeoutError``, as asyncpg does.
+
     ``unnamed_statements`` makes every execution self-contained (Parse + Bind +
     Execute + Sync with the unnamed statement) so that a transaction-mode pooler such
     as PgBouncer can move the session between server connections; ``None`` (the
@@ -1361,22 +1406,25 @@ async def connect(
         ("max_cached_statement_lifetime", max_cached_statement_lifetime),
     ):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise exceptions.InterfaceError(
+            raise exceptions.ClientConfigurationError(
                 f"{label} is expected to be greater or equal to 0, got {value!r}"
             )
     if command_timeout is not None and (
         not isinstance(command_timeout, (int, float))
         or isinstance(command_timeout, bool)
-        or command_timeout <= 0
+        or not command_timeout > 0
     ):
-        raise exceptions.InterfaceError(
+        raise exceptions.ClientConfigurationError(
             "invalid command_timeout value: expected greater than 0 float "
             f"(got {command_timeout!r})"
         )
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
         raise exceptions.ClientConfigurationError(
             f"invalid timeout {timeout!r}: expected a number greater than 0"
         )
+    if timeout <= 0:
+        # asyncpg: a connect deadline that has already passed.
+        raise asyncio.TimeoutError(f"timed out connecting: timeout={timeout!r}")
     params = parse_connect_arguments(
         dsn=dsn,
         host=host,
@@ -1547,7 +1595,15 @@ async def _connect_addr(
     params: ConnectParams,
     config: dict[str, Any],
 ) -> Connection:
-    """One session on ``addr``, with TLS as ``params`` asks (see :mod:`pgwire.tls`)."""
+    """One session on ``addr``, with TLS as ``params`` asks (see :mod:`pgwire.tls`).
+
+    As libpq does, ``sslmode=allow`` tries a plain session first and TLS when the
+    server rejects it during startup or authentication; ``sslmode=prefer`` tries TLS
+    first and a plain session when the server refuses TLS, the handshake fails, or the
+    server rejects the TLS session during startup or authentication (a ``hostnossl``
+    line in ``pg_hba.conf``). When the second attempt fails too, its error is raised
+    with the first one as ``__cause__``.
+    """
     from . import tls
 
     password = await _resolve_password(params, addr)
@@ -1558,16 +1614,38 @@ async def _connect_addr(
         try:
             return await _start_session(cls, addr, params, config, password, None)
         except exceptions.PostgresError as exc:
-            # sslmode=allow: TLS only when the server turned the plain session down.
-            if not (exc.sqlstate or "").startswith("28"):
-                raise
-        return await _start_session(cls, addr, params, config, password, (plan, False))
+            # sslmode=allow: the server turned the plain session down; try TLS.
+            first: BaseException = exc
+        return await _second_attempt(
+            _start_session(cls, addr, params, config, password, (plan, False)), first
+        )
     if plan.context is None:
         return await _start_session(cls, addr, params, config, password, None)
+    label = _addr_label(addr)
     try:
-        return await _start_session(cls, addr, params, config, password, (plan, True))
+        transport, der = await _open(addr, label, (plan, True))
     except tls.TlsFallback:
         return await _start_session(cls, addr, params, config, password, None)
+    encrypted = transport.get_extra_info("ssl_object") is not None
+    try:
+        return await _login(cls, transport, der, addr, params, config, password)
+    except exceptions.PostgresError as exc:
+        if not (encrypted and plan.fallback_plain):
+            raise
+        # sslmode=prefer: the server turned the TLS session down; try without TLS.
+        first = exc
+    return await _second_attempt(_start_session(cls, addr, params, config, password, None), first)
+
+
+async def _second_attempt(attempt: Any, first: BaseException) -> Connection:
+    """Await the retry on the other transport; its error is chained to ``first``."""
+    try:
+        conn: Connection = await attempt
+    except Exception as exc:
+        if exc.__cause__ is None:
+            exc.__cause__ = first
+        raise
+    return conn
 
 
 async def _start_session(
@@ -1579,25 +1657,45 @@ async def _start_session(
     tls_use: tuple[Any, bool] | None,
 ) -> Connection:
     """Open the transport (TLS per ``tls_use``: ``(plan, fallback_allowed)``) and log in."""
+    transport, der = await _open(addr, _addr_label(addr), tls_use)
+    return await _login(cls, transport, der, addr, params, config, password)
+
+
+async def _open(
+    addr: tuple[str, int] | str, label: str, tls_use: tuple[Any, bool] | None
+) -> tuple[asyncio.Transport, bytes | None]:
+    """The transport to ``addr`` and the server certificate (DER) when TLS is on."""
+    from . import tls
+
+    loop = asyncio.get_running_loop()
+    if isinstance(addr, str):
+        transport, _ = await loop.create_unix_connection(lambda: _Placeholder(), addr)
+        return transport, None
+    if tls_use is None:
+        return await tls.open_transport(
+            addr[0], addr[1], tls.TlsPlan("disable", None), use_tls=False, label=label
+        )
+    plan, fallback = tls_use
+    if not fallback and plan.fallback_plain:
+        plan = tls.TlsPlan("require", plan.context, plan.direct)
+    return await tls.open_transport(addr[0], addr[1], plan, use_tls=True, label=label)
+
+
+async def _login(
+    cls: type[Connection],
+    transport: asyncio.Transport,
+    der: bytes | None,
+    addr: tuple[str, int] | str,
+    params: ConnectParams,
+    config: dict[str, Any],
+    password: str | None,
+) -> Connection:
+    """Run the startup exchange on ``transport``; the transport is aborted on failure."""
     from . import tls
     from .auth_policy import PolicyCore
 
     loop = asyncio.get_running_loop()
     label = _addr_label(addr)
-    der: bytes | None = None
-    if isinstance(addr, str):
-        transport, _ = await loop.create_unix_connection(lambda: _Placeholder(), addr)
-    elif tls_use is None:
-        transport, der = await tls.open_transport(
-            addr[0], addr[1], tls.TlsPlan("disable", None), use_tls=False, label=label
-        )
-    else:
-        plan, fallback = tls_use
-        if not fallback and plan.fallback_plain:
-            plan = tls.TlsPlan("require", plan.context, plan.direct)
-        transport, der = await tls.open_transport(
-            addr[0], addr[1], plan, use_tls=True, label=label
-        )
     try:
         if not isinstance(addr, str):
             apply_keepalives(transport.get_extra_info("socket"), params)

@@ -41,7 +41,7 @@ from .protocol.copy import (
     copy_data,
 )
 from .protocol.core import ExecuteOperation, Operation
-from .statement import _codec_for
+from .statement import StatementState, _codec_for
 
 if TYPE_CHECKING:
     from .connection import Connection, _OperationContext
@@ -143,6 +143,7 @@ class CopyMethods:
         select = ", ".join(_quote_ident(c) for c in cols) if cols else "*"
         async with conn._operation(timeout, exclusive=True) as ctx:
             st = await conn._prepare_state(ctx, f"SELECT {select} FROM {table} LIMIT 0")
+            _release_transient(conn, st)
             names = [f.name for f in st.fields]
             encoder = _binary_encoder(conn, [f.type_oid for f in st.fields], names)
             sql = f"COPY {table}{_column_list(cols)} FROM STDIN (FORMAT binary)" + _where(where)
@@ -306,6 +307,7 @@ async def _inline_arguments(
 ) -> str:
     """``query`` with every ``$n`` replaced by the server-quoted literal of ``args[n-1]``."""
     st = await conn._prepare_state(ctx, query)
+    _release_transient(conn, st)
     params = st.encode_args(args)
     n = len(params)
     select = ", ".join(
@@ -389,10 +391,11 @@ def _binary_encoder(
         elif oid == _JSONB:
             encoders.append(_jsonb_from_text(codec.encode))
         else:
-            raise exceptions.InterfaceError(
-                f"cannot copy records into column {name!r}: type "
-                f"{BUILTIN_TYPES.get(oid, (codec.name,))[0]} has no binary encoder "
-                "(binary COPY needs one)"
+            # asyncpg's class and wording for this case.
+            raise exceptions.InternalClientError(
+                f"no binary format encoder for type "
+                f"{BUILTIN_TYPES.get(oid, (codec.name,))[0]} (OID {oid}): cannot copy records "
+                f"into column {name!r} (binary COPY needs one)"
             )
     return BinaryCopyEncoder(encoders, names, typenames)
 
@@ -475,7 +478,7 @@ async def _run_copy_in(
     except BaseException as exc:
         exc = watchdog.translate(exc)
         if not op.done:
-            reason = f"COPY aborted by the client: {type(exc).__name__}: {exc}"
+            reason = _abort_reason(exc)
             needs_cancel = op.ended or not op.in_copy
             op.abort(reason)
             protocol.flush()
@@ -486,6 +489,27 @@ async def _run_copy_in(
     if op.error is not None:
         raise op.error
     return op.status
+
+
+def _release_transient(conn: Connection, st: StatementState) -> None:
+    """Close ``st`` on the server when the statement cache does not keep it.
+
+    Only its descriptions are used here; with ``statement_cache_size=0`` it would
+    otherwise stay prepared on the server until the next statement is prepared.
+    """
+    if st.transient and st.name:
+        st.transient = False
+        conn._stmts_to_close.append(st.name)
+        conn._close_unused_statements()
+
+
+def _abort_reason(exc: BaseException) -> str:
+    """The CopyFail reason for ``exc``; never raises, whatever ``exc.__str__`` does."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = f"<str() of the exception failed: {object.__repr__(exc)}>"
+    return f"COPY aborted by the client: {type(exc).__name__}: {text}"
 
 
 async def _close_iterator(chunks: AsyncIterator[bytes]) -> None:

@@ -487,13 +487,7 @@ class Pool:
             timeout = holder.acquire_timeout
         connection._detach()
         holder.proxy = None
-        if holder.con._listeners and self._reset is None:
-            warnings.warn(
-                f"releasing a connection with listeners still registered "
-                f"({sorted(holder.con._listeners)}); they are removed",
-                exceptions.InterfaceWarning,
-                stacklevel=2,
-            )
+        _warn_listeners_left(holder.con, removed=self._reset is None)
         await self._release_holder(holder, timeout)
 
     async def _acquire_holder(self, timeout: float | None) -> _Holder:
@@ -724,6 +718,8 @@ class Pool:
             self._opening -= 1
         else:
             self._idle.append(ticket)
+            if self._lifetime and len(self._idle) == 1 and self._wakeup is not None:
+                self._wakeup.set()  # the maintainer times this connection's expiry
             if self._returned is not None and len(self._idle) == len(self._holders):
                 self._returned.set()
 
@@ -874,8 +870,13 @@ class Pool:
                     return_exceptions=True,
                 )
             self._wakeup.clear()
+            pause = MAINTENANCE_INTERVAL
+            if self._lifetime and self._idle and len(self._holders) > self._min_size:
+                # Wake when the oldest idle connection expires, not a whole interval later.
+                due = self._idle[0].released_at + self._lifetime - loop.time()
+                pause = min(pause, max(due, 0.0) + 0.005)
             try:
-                await asyncio.wait_for(self._wakeup.wait(), MAINTENANCE_INTERVAL)
+                await asyncio.wait_for(self._wakeup.wait(), pause)
             except asyncio.TimeoutError:
                 pass
 
@@ -1006,6 +1007,23 @@ class Pool:
         """Acquire a connection, run :meth:`Connection.copy_records_to_table`, release it."""
         result: str = await self._run(table_name, "copy_records_to_table", **kwargs)
         return result
+
+
+def _warn_listeners_left(con: Connection, *, removed: bool) -> None:
+    """Warn about notification or log listeners still attached at release (as asyncpg)."""
+    what = []
+    if con._listeners:
+        what.append(f"notification listeners on {sorted(con._listeners)}")
+    if con._log_listeners:
+        count = len(con._log_listeners)
+        what.append(f"{count} log listener{'s' if count != 1 else ''}")
+    if what:
+        warnings.warn(
+            f"releasing a connection with listeners still registered ({'; '.join(what)})"
+            + ("; they are removed" if removed else ""),
+            exceptions.InterfaceWarning,
+            stacklevel=3,
+        )
 
 
 def _is_dead(con: Connection) -> bool:

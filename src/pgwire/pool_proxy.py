@@ -10,6 +10,8 @@ raises :class:`~pgwire.exceptions.InterfaceError` naming the method.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,23 @@ def released_error(name: str) -> exceptions.InterfaceError:
     )
 
 
+def _like_connection_method(method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """Give ``method`` the name, docstring and signature of ``Connection.<name>``.
+
+    asyncpg's proxy does the same, so ``help()``, ``inspect.signature()`` and
+    documentation tools see the Connection method.
+    """
+    from .connection import Connection
+
+    original = getattr(Connection, name)
+    functools.update_wrapper(method, original)
+    method.__qualname__ = f"PoolConnectionProxy.{name}"
+    method.__module__ = __name__
+    if inspect.iscoroutinefunction(original) and hasattr(inspect, "markcoroutinefunction"):
+        inspect.markcoroutinefunction(method)  # Python 3.12+
+    return method
+
+
 def _sql_method(name: str) -> Callable[..., Any]:
     """A forwarder for a Connection method whose first argument is SQL text."""
 
@@ -39,9 +58,19 @@ def _sql_method(name: str) -> Callable[..., Any]:
         self._holder.note(query)
         return getattr(con, name)(query, *args, **kwargs)
 
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Forwards to :meth:`pgwire.Connection.{name}`."
-    return method
+    return _like_connection_method(method, name)
+
+
+def _forwarder(name: str) -> Callable[..., Any]:
+    """A forwarder for any other public Connection method."""
+
+    def method(self: PoolConnectionProxy, *args: Any, **kwargs: Any) -> Any:
+        con = self._con
+        if con is None:
+            raise released_error(name)
+        return getattr(con, name)(*args, **kwargs)
+
+    return _like_connection_method(method, name)
 
 
 class PoolConnectionProxy(_ConnectionProxy):
@@ -52,6 +81,8 @@ class PoolConnectionProxy(_ConnectionProxy):
     def __init__(self, holder: _Holder, con: Connection) -> None:
         self._holder = holder
         self._con: Connection | None = con
+        # Listener callbacks receive this proxy while it is on loan (asyncpg's rule).
+        con._proxy = self
 
     execute = _sql_method("execute")
     executemany = _sql_method("executemany")
@@ -73,9 +104,24 @@ class PoolConnectionProxy(_ConnectionProxy):
         con, self._con = self._con, None
         if con is not None:
             con._release_ctr += 1
+            if con._proxy is self:
+                con._proxy = None
         return con
 
     def __repr__(self) -> str:
         if self._con is None:
             return f"<{type(self).__name__} [released] {id(self):#x}>"
         return f"<{type(self).__name__} {self._con!r} {id(self):#x}>"
+
+
+def _add_forwarders() -> None:
+    from .connection import Connection
+
+    for name in dir(Connection):
+        if name.startswith("_") or name in PoolConnectionProxy.__dict__:
+            continue
+        if inspect.isfunction(getattr(Connection, name)):
+            setattr(PoolConnectionProxy, name, _forwarder(name))
+
+
+_add_forwarders()

@@ -35,6 +35,7 @@ from .pool import Pool, PoolAcquireContext
 
 __all__ = ["RoutingPool", "create_routing_pool"]
 
+
 class RoutingPool:
     """Primary and standby pools behind one API; see the module docstring.
 

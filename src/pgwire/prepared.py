@@ -27,7 +27,7 @@ class PreparedStatement:
     connection is closed.
     """
 
-    __slots__ = ("_conn", "_state", "_record_class", "_release_ctr", "__weakref__")
+    __slots__ = ("_conn", "_state", "_record_class", "_release_ctr", "_ran", "__weakref__")
 
     def __init__(
         self, conn: Connection, state: StatementState, record_class: type[Record]
@@ -36,6 +36,8 @@ class PreparedStatement:
         self._state = state
         self._record_class = record_class
         self._release_ctr = conn._release_ctr
+        #: Whether this object has run the statement (get_statusmsg() is None before).
+        self._ran = False
         weakref.finalize(self, conn._statement_released, state.name)
 
     def get_name(self) -> str:
@@ -44,9 +46,13 @@ class PreparedStatement:
     def get_query(self) -> str:
         return self._state.query
 
-    def get_statusmsg(self) -> str:
-        """The status tag of the last execution (``'SELECT 3'``)."""
-        return self._state.status
+    def get_statusmsg(self) -> str | None:
+        """The status tag of the last execution (``'SELECT 3'``), or ``None``.
+
+        As in asyncpg, ``None`` until this object has run the statement, and after a
+        ``fetchrow``/``fetchval`` that stopped before the last row (no status tag).
+        """
+        return (self._state.status or None) if self._ran else None
 
     def get_parameters(self) -> tuple[Type, ...]:
         return self._state.parameters()
@@ -73,6 +79,7 @@ class PreparedStatement:
             op = await conn._bind_execute(
                 ctx, self._state.query, args, record_class=self._record_class, state=self._state
             )
+            self._ran = True
             return op.rows
 
     async def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
@@ -86,6 +93,7 @@ class PreparedStatement:
                 record_class=self._record_class,
                 state=self._state,
             )
+            self._ran = True
             return op.rows[0] if op.rows else None
 
     async def fetchval(self, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
@@ -96,7 +104,7 @@ class PreparedStatement:
         self, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> list[Record]:
         conn = self._check()
-        return await conn._executemany(  # type: ignore[no-any-return]
+        rows: list[Record] = await conn._executemany(
             self._state.query,
             tracing.as_batch(args),
             timeout,
@@ -104,6 +112,8 @@ class PreparedStatement:
             record_class=self._record_class,
             state=self._state,
         )
+        self._ran = True
+        return rows
 
     async def executemany(
         self, args: Iterable[Sequence[Any]], *, timeout: float | None = None
@@ -112,6 +122,7 @@ class PreparedStatement:
         await conn._executemany(
             self._state.query, tracing.as_batch(args), timeout, keep_rows=False, state=self._state
         )
+        self._ran = True
 
     def cursor(
         self, *args: Any, prefetch: int | None = None, timeout: float | None = None

@@ -20,7 +20,11 @@ from .protocol import messages
 from .protocol.messages import FieldDescription
 from .types import Attribute, Type
 
-__all__ = ["StatementState"]
+__all__ = ["MAX_QUERY_ARGUMENTS", "StatementState", "check_argument_count"]
+
+#: The most parameters a Bind message can carry: its count is a signed 16-bit integer
+#: (PostgreSQL protocol, "Bind"); asyncpg enforces the same limit.
+MAX_QUERY_ARGUMENTS = 32767
 
 _VALUE_REPR_LIMIT = 80
 _EXECUTE_ALL = messages.execute_message("", 0)
@@ -35,6 +39,15 @@ _KIND_NAMES = {
     "m": "multirange",
     "A": "array",
 }
+
+
+def check_argument_count(count: int) -> None:
+    """Raise InterfaceError when ``count`` arguments cannot fit in one Bind message."""
+    if count > MAX_QUERY_ARGUMENTS:
+        raise exceptions.InterfaceError(
+            f"the number of query arguments cannot exceed {MAX_QUERY_ARGUMENTS}, got {count}",
+            hint="Pass the values as an array parameter (e.g. = any($1::int[])) instead.",
+        )
 
 
 def _codec_for(registry: CodecRegistry, oid: int) -> Codec:
@@ -102,7 +115,13 @@ class StatementState:
         self.status = ""
         #: Closed right after its one execution (not kept in the statement cache).
         self.transient = False
-        self._bind_head = messages.bind_head("", name, self.param_formats, len(param_oids))
+        #: None when the statement has more parameters than Bind can carry: every
+        #: execution then fails in encode_args() before anything is sent.
+        self._bind_head: bytes | None = (
+            messages.bind_head("", name, self.param_formats, len(param_oids))
+            if len(param_oids) <= MAX_QUERY_ARGUMENTS
+            else None
+        )
         self._bind_tail = messages.bind_result_formats(self.result_formats)
 
     @property
@@ -112,6 +131,7 @@ class StatementState:
     def encode_args(self, args: Sequence[Any]) -> list[bytes | None]:
         """Encode ``args`` for Bind; raises InterfaceError/DataError naming the bad argument."""
         expected = len(self.param_oids)
+        check_argument_count(max(expected, len(args)))
         if len(args) != expected:
             raise exceptions.InterfaceError(
                 f"the server expects {expected} argument{'s' if expected != 1 else ''} "
@@ -129,7 +149,10 @@ class StatementState:
                 raise self._argument_error(i, value, exc) from exc
         return out
 
-    def _argument_error(self, index: int, value: Any, exc: Exception) -> exceptions.DataError:
+    def _argument_error(self, index: int, value: Any, exc: Exception) -> Exception:
+        if isinstance(exc, exceptions.UnsupportedClientFeatureError):
+            # A refusal by design, not bad data: asyncpg raises it as is, naming the argument.
+            return exc.with_msg(f"query argument ${index + 1}: {exc.args[0]}")
         shown = repr(value)
         if len(shown) > _VALUE_REPR_LIMIT:
             shown = shown[: _VALUE_REPR_LIMIT - 3] + "..."
@@ -142,7 +165,7 @@ class StatementState:
 
     def bind_execute(self, args: Sequence[Any], max_rows: int = 0, portal: str = "") -> bytes:
         """Bind + Execute messages for one argument set (no Sync)."""
-        if not portal:
+        if not portal and self._bind_head is not None:
             try:
                 return _impl.bind_execute_batch(
                     self._bind_head,
@@ -165,6 +188,8 @@ class StatementState:
         failure callers encode row by row with :meth:`bind_execute` to
         describe the error.
         """
+        if self._bind_head is None:
+            check_argument_count(len(self.param_oids))
         if type(self).bind_execute is not StatementState.bind_execute:
             # A subclass adds messages to every execution: keep them.
             return b"".join([self.bind_execute(row) for row in rows])

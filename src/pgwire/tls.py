@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .connect_params import SSL_MODES, ConnectParams
-from .exceptions import ClientConfigurationError
+from .exceptions import ClientConfigurationError, error_from_fields
 from .protocol import messages
 
 __all__ = [
@@ -155,11 +155,17 @@ def build_context(params: ConnectParams, *, system_default: bool = False) -> ssl
         elif system_default:
             context.load_default_certs(ssl.Purpose.SERVER_AUTH)
         elif verify:
-            shown = _dot_postgresql("root.crt")
+            looked_for = _dot_postgresql("root.crt")
+            where = (
+                f"root certificate file {str(looked_for)!r} does not exist"
+                if looked_for is not None
+                else "no root certificate file: sslrootcert is not set and the home "
+                "directory (for ~/.postgresql/root.crt) is unknown"
+            )
             raise ClientConfigurationError(
-                f"root certificate file {str(shown)!r} does not exist: either provide the "
-                f"file, use the system's trusted roots with sslrootcert=system, or change "
-                f"sslmode to disable server certificate verification (sslmode={mode})"
+                f"{where}: either provide the file (sslrootcert), use the system's trusted "
+                f"roots with sslrootcert=system, or change sslmode to disable server "
+                f"certificate verification (sslmode={mode})"
             )
 
     if verify:
@@ -278,20 +284,64 @@ class _Negotiation(asyncio.Protocol):
     """Placeholder protocol until the session protocol takes over: keeps the SSLRequest reply."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self.reply: asyncio.Future[bytes] = loop.create_future()
+        #: Bytes after the first chunk, and a future resolved when more arrive or the
+        #: connection ends (used to read an ErrorResponse to the SSLRequest).
+        self.more = bytearray()
+        self._more_waiter: asyncio.Future[None] | None = None
+        self.closed = False
 
     def data_received(self, data: bytes) -> None:
         if not self.reply.done():
             self.reply.set_result(data)
+        else:
+            self.more += data
+            self._wake()
 
     def eof_received(self) -> bool:
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
         if not self.reply.done():
             self.reply.set_exception(ConnectionResetError("the server closed the connection"))
             # Nobody may be waiting any more (the connect attempt timed out or moved on).
             self.reply.exception()
+
+    def _wake(self) -> None:
+        waiter, self._more_waiter = self._more_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def read_more(self) -> None:
+        """Wait until more bytes arrive or the connection ends."""
+        if not self.closed:
+            self._more_waiter = self._loop.create_future()
+            await self._more_waiter
+
+
+async def _error_reply(first: bytes, negotiation: _Negotiation, label: str) -> Exception:
+    """The server's ErrorResponse to the SSLRequest, as its exception class (libpq reports
+    it too, instead of trying again); ``ConnectionError`` when it is cut short."""
+    data = bytearray(first)
+    while True:
+        data += negotiation.more
+        negotiation.more.clear()
+        if len(data) >= 5:
+            length = int.from_bytes(data[1:5], "big")
+            if length < 4 or length > 30000:
+                break
+            if len(data) >= 1 + length:
+                fields = messages.parse_error_fields(bytes(data[5 : 1 + length]))
+                return error_from_fields(fields)
+        if negotiation.closed:
+            break
+        await negotiation.read_more()
+    return ConnectionError(
+        f"server {label} answered the TLS request with a malformed error response"
+    )
 
 
 async def open_transport(
@@ -302,8 +352,11 @@ async def open_transport(
     Returns the transport (its protocol is a placeholder: set the session's protocol and
     call its ``connection_made``) and the server certificate in DER form when TLS is on.
     Raises ``ConnectionError`` when the server refuses TLS and ``plan`` allows no plain
-    fallback, an ``ssl.SSLError`` naming the server when the handshake fails, and
-    :class:`TlsFallback` when the handshake failed but plain is allowed.
+    fallback, or answers the SSLRequest with anything but ``S``, ``N`` or an error; the
+    server's error (a :class:`~pgwire.PostgresError`) when it answers with one; an
+    ``ssl.SSLError`` naming the server when the handshake fails, and
+    :class:`TlsFallback` when the handshake failed but plain is allowed.  These rules
+    are libpq's (``fe-connect.c``: an error reply is reported, an invalid one fails).
     """
     loop = asyncio.get_running_loop()
     context = plan.context
@@ -351,14 +404,29 @@ async def open_transport(
         assert upgraded is not None
         ssl_object = upgraded.get_extra_info("ssl_object")
         return upgraded, ssl_object.getpeercert(binary_form=True)
-    if reply[:1] == b"N" and plan.fallback_plain:
-        return raw, None
+    if reply[:1] == b"N":
+        if len(reply) > 1:
+            raw.abort()
+            raise ConnectionError(f"server {label} sent unexpected data after refusing TLS")
+        if plan.fallback_plain:
+            return raw, None
+        raw.abort()
+        raise ConnectionError(
+            f"server {label} refused TLS (SSLRequest answered 'N'), "
+            f"but sslmode={plan.mode} requires it"
+        )
+    if reply[:1] == b"E":
+        # A server failure such as "too many connections": report it at once, as libpq
+        # does, rather than trying again without TLS.
+        try:
+            error = await _error_reply(reply, negotiation, label)
+        finally:
+            raw.abort()
+        raise error
     raw.abort()
-    if plan.fallback_plain:
-        raise TlsFallback
     raise ConnectionError(
-        f"server {label} refused TLS (SSLRequest answered {reply[:1]!r}), "
-        f"but sslmode={plan.mode} requires it"
+        f"server {label} sent an invalid response to the TLS request: {reply[:16]!r} "
+        "(is it a PostgreSQL server?)"
     )
 
 

@@ -127,11 +127,17 @@ class Transaction:
             else:
                 top = gate.blocks[0]
                 assert isinstance(top, Transaction)
-                if self._isolation is not None and self._isolation != top._isolation:
-                    raise exceptions.InterfaceError(
-                        f"nested transaction has a different isolation level: "
-                        f"current {self._isolation!r} != outer {top._isolation!r}"
-                    )
+                if self._isolation is not None:
+                    outer = top._isolation
+                    if outer is None:
+                        # The outer block runs at the session's default level: ask.
+                        op = await conn._bind_execute(_ctx, "SHOW transaction_isolation", ())
+                        outer = str(op.rows[0][0]).replace(" ", "_")
+                    if self._isolation != outer:
+                        raise exceptions.InterfaceError(
+                            "nested transaction has a different isolation level: "
+                            f"current {self._isolation!r} != outer {outer!r}"
+                        )
                 self._nested = True
             gate.open_block(self)
             if not self._nested:

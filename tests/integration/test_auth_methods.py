@@ -57,8 +57,12 @@ async def test_wrong_password_raises_invalid_password_error(auth_server: Any) ->
         await pgwire.connect(**keywords(auth_server, password="wrong-password"))
 
 
-async def test_missing_password_is_refused(auth_server: Any) -> None:
-    with pytest.raises((pgwire.InterfaceError, pgwire.InvalidPasswordError)):
+async def test_missing_password_raises_the_servers_invalid_password_error(
+    auth_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-such-passfile"))
+    with pytest.raises(pgwire.InvalidPasswordError, match="password"):
         await pgwire.connect(**keywords(auth_server, password=None))
 
 

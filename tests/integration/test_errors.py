@@ -222,3 +222,34 @@ async def test_pending_operations_fail_when_the_backend_is_terminated(
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
     assert all(isinstance(r, (*CONNECTION_GONE, pgwire.InterfaceError)) for r in results), results
     conn.terminate()
+
+
+async def test_terminated_session_raises_connection_does_not_exist_caused_by_server_error(
+    dsn: str, observer: pgwire.Connection
+) -> None:
+    conn = await pgwire.connect(dsn)
+    task = asyncio.create_task(conn.fetchval("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.1)
+    await observer.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+
+    with pytest.raises(pgwire.ConnectionDoesNotExistError) as info:
+        await asyncio.wait_for(task, 5)
+    assert "terminating connection due to administrator command" in str(info.value)
+    assert isinstance(info.value.__cause__, pgwire.AdminShutdownError)
+    conn.terminate()
+
+
+async def test_termination_listeners_have_run_when_the_failing_call_returns(
+    dsn: str, observer: pgwire.Connection
+) -> None:
+    conn = await pgwire.connect(dsn)
+    seen: list[object] = []
+    conn.add_termination_listener(seen.append)
+    task = asyncio.create_task(conn.fetchval("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.1)
+    await observer.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+
+    with pytest.raises(pgwire.ConnectionDoesNotExistError):
+        await asyncio.wait_for(task, 5)
+    assert seen == [conn]
+    conn.terminate()

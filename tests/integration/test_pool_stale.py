@@ -83,8 +83,10 @@ async def test_a_statement_answered_before_the_fatal_is_not_sent_again(
         call = asyncio.ensure_future(pool.fetchval("SELECT pg_sleep(30)"))
         await asyncio.sleep(0.2)
         await conn.execute("SELECT pg_terminate_backend($1)", pid)
-        with pytest.raises(pgwire.AdminShutdownError):
+        with pytest.raises(pgwire.ConnectionDoesNotExistError) as caught:
             await asyncio.wait_for(call, 10)
+        assert not isinstance(caught.value, pgwire.exceptions.ConnectionClosedBeforeStartError)
+        assert isinstance(caught.value.__cause__, pgwire.AdminShutdownError)
         assert pool.get_stats().retries == 0
 
 

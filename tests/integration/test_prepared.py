@@ -92,6 +92,16 @@ async def test_get_statusmsg_is_the_tag_of_the_last_execution(conn: pgwire.Conne
     assert stmt.get_statusmsg() == "SELECT 5"
 
 
+async def test_get_statusmsg_is_none_before_the_statement_ran(conn: pgwire.Connection) -> None:
+    await conn.fetch("SELECT generate_series(1, $1::int)", 2)  # the same statement, cached
+    stmt = await conn.prepare("SELECT generate_series(1, $1::int)")
+    assert stmt.get_statusmsg() is None
+    await stmt.fetchval(4)  # stops after one row: no status tag, as in asyncpg
+    assert stmt.get_statusmsg() is None
+    await stmt.fetch(4)
+    assert stmt.get_statusmsg() == "SELECT 4"
+
+
 async def test_get_query_returns_the_text(conn: pgwire.Connection) -> None:
     stmt = await conn.prepare("SELECT 42")
 

@@ -127,15 +127,50 @@ async def test_timeout_inside_a_transaction_leaves_it_failed_not_broken(
     await assert_usable(conn)
 
 
-@pytest.mark.parametrize("bad", [-1, "1", True])
-async def test_invalid_timeout_is_an_interface_error(conn: pgwire.Connection, bad: object) -> None:
-    with pytest.raises(pgwire.InterfaceError, match="timeout"):
+@pytest.mark.parametrize("bad", ["1", True, float("nan")])
+async def test_invalid_timeout_is_a_value_error(conn: pgwire.Connection, bad: object) -> None:
+    with pytest.raises(ValueError, match="invalid timeout value"):
         await conn.fetchval("SELECT 1", timeout=bad)  # type: ignore[arg-type]
+    await assert_usable(conn)
 
 
-async def test_invalid_command_timeout_is_an_interface_error(dsn: str) -> None:
-    with pytest.raises(pgwire.InterfaceError, match="command_timeout"):
-        await pgwire.connect(dsn, command_timeout=-1)
+@pytest.mark.parametrize("past", [0, -1])
+async def test_timeout_of_zero_or_less_raises_timeout_error_before_sending_as_asyncpg(
+    conn: pgwire.Connection, past: float
+) -> None:
+    await conn.execute("CREATE TEMP TABLE past_deadline (a int)")
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.execute("INSERT INTO past_deadline VALUES (1)", timeout=past)
+    with pytest.raises(asyncio.TimeoutError):
+        await conn.fetchval("INSERT INTO past_deadline VALUES ($1) RETURNING a", 2, timeout=past)
+    await assert_usable(conn)
+    assert await conn.fetchval("SELECT count(*) FROM past_deadline") == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 0, "x", True])
+async def test_invalid_command_timeout_is_a_value_error(dsn: str, bad: object) -> None:
+    with pytest.raises(ValueError, match="invalid command_timeout value"):
+        await pgwire.connect(dsn, command_timeout=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [-1, "x", 1.5j])
+async def test_invalid_statement_cache_size_is_a_value_error(dsn: str, bad: object) -> None:
+    with pytest.raises(ValueError, match="statement_cache_size"):
+        await pgwire.connect(dsn, statement_cache_size=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["x", None, float("nan")])
+async def test_invalid_connect_timeout_is_a_value_error(dsn: str, bad: object) -> None:
+    with pytest.raises(ValueError, match="invalid timeout"):
+        await pgwire.connect(dsn, timeout=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("past", [0, -1])
+async def test_connect_timeout_of_zero_or_less_raises_timeout_error_as_asyncpg(
+    dsn: str, past: float
+) -> None:
+    with pytest.raises(asyncio.TimeoutError):
+        await pgwire.connect(dsn, timeout=past)
 
 
 async def test_timeout_while_waiting_for_another_task_leaves_that_task_alone(

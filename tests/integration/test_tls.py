@@ -31,6 +31,7 @@ HBA = [
     "local all all trust",
     "hostssl all certuser 127.0.0.1/32 cert",
     "hostnossl all tlsonly 127.0.0.1/32 reject",
+    "hostssl all plainonly 127.0.0.1/32 reject",
     "host all all 127.0.0.1/32 scram-sha-256",
 ]
 
@@ -61,7 +62,10 @@ def _tls_server(certs: CertSet, cert: str, key: str) -> TempServer:
 @pytest.fixture(scope="module")
 def tls_server(certs: CertSet) -> Iterator[TempServer]:
     with _tls_server(certs, certs.server_crt, certs.server_key) as server:
-        server.psql("CREATE ROLE certuser LOGIN; CREATE ROLE tlsonly LOGIN PASSWORD 'tls-pw'")
+        server.psql(
+            "CREATE ROLE certuser LOGIN; CREATE ROLE tlsonly LOGIN PASSWORD 'tls-pw';"
+            "CREATE ROLE plainonly LOGIN PASSWORD 'plain-pw'"
+        )
         yield server
 
 
@@ -115,6 +119,40 @@ async def test_sslmode_allow_retries_with_tls_when_plain_is_rejected(
 ) -> None:
     text = dsn(tls_server, sslmode="allow", user="tlsonly", password="tls-pw")
     assert await connect_and_check_tls(text) is True
+
+
+async def test_sslmode_allow_chains_the_plain_rejection_when_tls_fails_too(
+    tls_server: TempServer,
+) -> None:
+    text = dsn(tls_server, sslmode="allow", user="tlsonly", password="wrong")
+    with pytest.raises(pgwire.InvalidPasswordError) as info:
+        await pgwire.connect(text)
+    assert isinstance(info.value.__cause__, pgwire.InvalidAuthorizationSpecificationError)
+    assert "no encryption" in str(info.value.__cause__)
+
+
+@pytest.mark.parametrize("options", [{"sslmode": "prefer"}, {}], ids=["prefer", "default"])
+async def test_sslmode_prefer_retries_without_tls_when_the_tls_session_is_rejected(
+    tls_server: TempServer, options: dict[str, str]
+) -> None:
+    text = dsn(tls_server, user="plainonly", password="plain-pw", **options)
+    assert await connect_and_check_tls(text) is False
+
+
+async def test_sslmode_prefer_chains_the_tls_rejection_when_plain_fails_too(
+    tls_server: TempServer,
+) -> None:
+    text = dsn(tls_server, sslmode="prefer", user="plainonly", password="wrong")
+    with pytest.raises(pgwire.InvalidPasswordError) as info:
+        await pgwire.connect(text)
+    assert isinstance(info.value.__cause__, pgwire.InvalidAuthorizationSpecificationError)
+    assert "SSL encryption" in str(info.value.__cause__)
+
+
+async def test_sslmode_require_does_not_retry_without_tls(tls_server: TempServer) -> None:
+    text = dsn(tls_server, sslmode="require", user="plainonly", password="plain-pw")
+    with pytest.raises(pgwire.InvalidAuthorizationSpecificationError):
+        await pgwire.connect(text)
 
 
 @pytest.mark.parametrize("mode", ["prefer", "require"])

@@ -233,16 +233,13 @@ def test_md5_answer_uses_the_salt_from_the_server() -> None:
     assert core.auth_method == "md5"
 
 
-def test_password_request_without_a_password_fails_the_login() -> None:
+def test_password_request_without_a_password_answers_with_an_empty_password() -> None:
     core = started_core(password=None)
-    op = core.head
-    assert op is not None
 
     core.receive_data(auth(3))
 
-    assert isinstance(op.error, exceptions.InterfaceError)
-    assert "no password" in str(op.error)
-    assert core.state is ConnectionState.CLOSED
+    assert core.data_to_send() == messages.password_message(b"")
+    assert core.state is ConnectionState.STARTUP
 
 
 @pytest.mark.parametrize(("code", "name"), [(2, "KerberosV5"), (7, "GSSAPI"), (9, "SSPI")])

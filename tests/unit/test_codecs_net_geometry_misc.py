@@ -13,6 +13,7 @@ from pgwire.codecs import hstore, misc, net, oids
 from pgwire.codecs.registry import BUILTIN, text_fallback_codec
 from pgwire.codecs.textarray import make_text_array_codec, parse_array_literal
 from pgwire.codecs.tuples import TUPLE_CODECS
+from pgwire.exceptions import UnsupportedClientFeatureError
 from pgwire.types import BitString, Box, Circle, Line, LineSegment, Path, Point, Polygon
 
 
@@ -142,5 +143,5 @@ def test_interval_tuple_is_months_days_microseconds() -> None:
 
 
 def test_anonymous_record_cannot_be_encoded() -> None:
-    with pytest.raises(TypeError, match="anonymous composite"):
+    with pytest.raises(UnsupportedClientFeatureError, match="anonymous composite"):
         _codec(oids.RECORD).encode((1,))

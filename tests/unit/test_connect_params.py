@@ -724,3 +724,46 @@ def test_pgpass_lookup_matches_asyncpg(clean_env: Path) -> None:
     write_private(clean_env / ".pgpass", "h:5433:db:u:right\n*:*:*:*:fallback\n")
     case = {"dsn": "postgres://u@h:5433/db"}
     assert _pgwire_view(case) == _asyncpg_view(case)
+
+
+@pytest.mark.parametrize("password", ["pa#ss", "#", "a?b", "x:y#z?w"])
+def test_raw_special_characters_in_uri_password_are_taken_literally_as_psql(
+    password: str,
+) -> None:
+    params = parse(dsn=f"postgresql://alice:{password}@db.example:5433/shop?sslmode=disable")
+    assert params.password == password
+    assert params.user == "alice"
+    assert params.addrs == (("db.example", 5433),)
+    assert params.database == "shop"
+
+
+@pytest.mark.parametrize("mode", ["verify-ca", "verify-full"])
+def test_missing_default_root_certificate_message_names_the_path_looked_for(
+    clean_env: Path, mode: str
+) -> None:
+    from pgwire import tls
+
+    expected = str(clean_env / ".postgresql" / "root.crt")
+    with pytest.raises(ClientConfigurationError, match=f"'{expected}' does not exist"):
+        tls.plan_tls(parse(dsn=f"postgresql://db.example/shop?sslmode={mode}"))
+
+
+def test_missing_given_root_certificate_message_names_the_path(tmp_path: Path) -> None:
+    from pgwire import tls
+
+    missing = tmp_path / "ca.pem"
+    with pytest.raises(ClientConfigurationError, match=f"'{missing}' does not exist"):
+        tls.plan_tls(
+            parse(dsn=f"postgresql://db.example/shop?sslmode=verify-ca&sslrootcert={missing}")
+        )
+
+
+def test_missing_root_certificate_without_home_says_what_was_looked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pgwire import tls
+
+    monkeypatch.setattr(tls, "_dot_postgresql", lambda name: None)
+    with pytest.raises(ClientConfigurationError, match="sslrootcert is not set") as info:
+        tls.plan_tls(parse(dsn="postgresql://db.example/shop?sslmode=verify-full"))
+    assert "'None'" not in str(info.value)

@@ -413,7 +413,9 @@ def test_fatal_error_fails_every_queued_operation_and_closes_the_core() -> None:
 
     core.receive_data(error_response(S="FATAL", V="FATAL", C="57P01", M="terminating connection"))
 
-    assert isinstance(first.error, exceptions.AdminShutdownError)
+    assert isinstance(first.error, exceptions.ConnectionDoesNotExistError)
+    assert str(first.error).endswith("in the middle of operation: terminating connection")
+    assert isinstance(first.error.__cause__, exceptions.AdminShutdownError)
     assert second.done and second.error is first.error
     assert core.state is ConnectionState.CLOSED
 

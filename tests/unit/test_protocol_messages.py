@@ -10,6 +10,7 @@ import struct
 
 import pytest
 
+from pgwire import exceptions
 from pgwire.exceptions import ProtocolError
 from pgwire.protocol import messages
 
@@ -41,8 +42,8 @@ def test_query_message_is_nul_terminated_utf8() -> None:
     assert messages.query_message("SELECT 'é'") == b"Q\x00\x00\x00\x10SELECT '\xc3\xa9'\x00"
 
 
-def test_query_with_nul_character_is_refused() -> None:
-    with pytest.raises(ValueError, match="NUL"):
+def test_query_with_nul_character_is_refused_as_a_protocol_violation() -> None:
+    with pytest.raises(exceptions.ProtocolViolationError, match="NUL character at position 8"):
         messages.query_message("SELECT '\x00'")
 
 
@@ -166,3 +167,10 @@ def test_parse_cstring_pair() -> None:
 def test_parse_cstring_pair_rejects_a_missing_terminator() -> None:
     with pytest.raises(ProtocolError):
         messages.parse_cstring_pair(b"TimeZone\x00UTC")
+
+
+def test_copy_fail_reason_is_cut_to_a_length_the_server_accepts() -> None:
+    message = messages.copy_fail_message("é" * 6000)
+    assert message[:1] == b"f"
+    assert len(message) <= 1 + 4 + messages.COPY_FAIL_REASON_LIMIT + 1
+    assert message[5:-1].decode("utf-8").endswith("é...")

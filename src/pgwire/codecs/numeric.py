@@ -171,6 +171,24 @@ def _as_decimal(value: Any) -> Decimal:
     raise TypeError(f"a Decimal, int, float or str is required (got type {type(value).__name__})")
 
 
+#: PostgreSQL's numeric holds at most 131072 digits before the decimal point (the
+#: base-10000 weight is an int16) and 16383 after it (NUMERIC_DSCALE_MAX); see
+#: "Arbitrary Precision Numbers" in the PostgreSQL documentation.
+NUMERIC_MAX_INT_DIGITS = 131072
+NUMERIC_MAX_SCALE = 16383
+
+
+def _out_of_range(d: Decimal) -> ValueError:
+    shown = str(d)
+    if len(shown) > 40:
+        shown = f"{shown[:20]}...{shown[-12:]}"
+    return ValueError(
+        f"numeric value {shown} is out of PostgreSQL's range: at most "
+        f"{NUMERIC_MAX_INT_DIGITS} digits before the decimal point and "
+        f"{NUMERIC_MAX_SCALE} after it"
+    )
+
+
 def numeric_encode(value: Any) -> bytes:
     d = value if type(value) is Decimal else _as_decimal(value)
     if not d.is_finite():
@@ -180,6 +198,8 @@ def numeric_encode(value: Any) -> bytes:
     exp = d.as_tuple().exponent
     assert isinstance(exp, int)
     dscale = -exp if exp < 0 else 0
+    if dscale > NUMERIC_MAX_SCALE or (d and d.adjusted() >= NUMERIC_MAX_INT_DIGITS):
+        raise _out_of_range(d)
     text = format(d.copy_abs(), "f")
     if dscale:
         int_part, frac_part = text.split(".")

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .. import exceptions
 from .._impl import Record, RecordDescriptor, make_record
 from ._codec import Codec
 
@@ -97,7 +98,13 @@ def make_record_codec(oid: int, lookup: Callable[[int], Codec | None]) -> Codec:
     unpack_field = _field_head.unpack_from
 
     def encode(value: Any) -> bytes:
-        raise TypeError("input of anonymous composite types is not implemented")
+        # asyncpg's class and wording: the server has no binary input for "record".
+        raise exceptions.UnsupportedClientFeatureError(
+            "input of anonymous composite types is not supported",
+            detail="PostgreSQL does not implement anonymous composite type input.",
+            hint="Consider declaring an explicit composite type and using it to cast the "
+            "argument.",
+        )
 
     def decode(data: bytes) -> tuple[Any, ...]:
         (count,) = _int4.unpack_from(data)

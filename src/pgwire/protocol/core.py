@@ -437,7 +437,7 @@ class ProtocolCore:
 
     Hooks (plain callables, set by the I/O layer): ``on_notification(pid,
     channel, payload)``, ``on_notice(fields)``, ``on_parameter_status(name,
-    value)``.
+    value)``, ``on_close(exc)``.
     """
 
     def __init__(
@@ -482,6 +482,8 @@ class ProtocolCore:
         self.on_notification: Callable[[int, str, str], None] = _ignore3
         self.on_notice: Callable[[dict[str, str]], None] = _ignore1
         self.on_parameter_status: Callable[[str, str], None] = _ignore2
+        #: Called once when the core closes, before the queued operations fail.
+        self.on_close: Callable[[BaseException], None] = _ignore1
 
     # ------------------------------------------------------------ outgoing
 
@@ -732,6 +734,9 @@ class ProtocolCore:
         elif tag == 0x53:  # 'S' ParameterStatus
             name, value = messages.parse_cstring_pair(payload)
             self.parameters[name] = value
+            if name == "client_encoding" and value.upper() != "UTF8":
+                self._refuse_client_encoding(value)
+                return
             self.on_parameter_status(name, value)
         elif tag == 0x64:  # 'd' CopyData
             self._head("CopyData").on_copy_data(payload)
@@ -801,9 +806,16 @@ class ProtocolCore:
             op.fail(err)
             self._close(err)
         elif fatal:
-            # The server ends the session (rule 7 decides what provably never ran).
+            # The server ends the session (terminated backend, shutdown, crash): the
+            # operations die with the connection, the server's reason as the cause
+            # (asyncpg's ConnectionDoesNotExistError shape); rule 7 decides which of
+            # them provably never ran.
             self.fatal_error = err
-            self._close(err)
+            lost = exceptions.ConnectionDoesNotExistError(
+                f"connection was closed in the middle of operation: {err.args[0]}"
+            )
+            lost.__cause__ = err
+            self._close(lost)
         else:
             op.answered = True
             op.fail(err)
@@ -868,11 +880,9 @@ class ProtocolCore:
             )
 
     def _require_password(self) -> str:
-        if self._password is None:
-            raise exceptions.InterfaceError(
-                "the server requested password-based authentication, but no password was provided"
-            )
-        return self._password
+        # Without a password an empty one is sent, as asyncpg and libpq do: the server
+        # then refuses the login with its own error (28P01 InvalidPasswordError).
+        return self._password or ""
 
     def _start_sasl(self, payload: bytes) -> None:
         mechanisms = [m.decode("ascii", "replace") for m in payload.split(b"\x00") if m]
@@ -895,6 +905,25 @@ class ProtocolCore:
             self._scram.mechanism, self._scram.client_first()
         )
 
+    def _refuse_client_encoding(self, value: str) -> None:
+        """The session left UTF8: close it before text goes astray in either direction.
+
+        Every string pgwire sends or reads (SQL text, text values, names, messages) is
+        UTF-8; under another client_encoding the server would convert it as if it were
+        that encoding ('café' stored as 'cafÃ©'). The operation that changed the setting
+        and everything queued behind it fail with the reason; Terminate ends the session.
+        """
+        err = exceptions.UnsupportedClientFeatureError(
+            f"client_encoding was set to {value!r}: pgwire exchanges text with the server "
+            "in UTF8 only, so the connection was closed to keep text from being converted "
+            "in the wrong encoding",
+            hint="Leave client_encoding at UTF8 (the database may use any encoding; the "
+            "server converts) or use convert_to()/convert_from() in SQL for other byte "
+            "encodings.",
+        )
+        self._out += messages.TERMINATE
+        self._close(err)
+
     # ------------------------------------------------------------ closing
 
     def _close(self, exc: BaseException) -> None:
@@ -902,6 +931,7 @@ class ProtocolCore:
             return
         self.state = ConnectionState.CLOSED
         self.closed_error = exc
+        self.on_close(exc)
         queue = self._queue
         self._queue = deque()
         fatal = self.fatal_error

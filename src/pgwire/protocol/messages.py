@@ -11,6 +11,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .. import exceptions
 from ..exceptions import ProtocolError
 
 __all__ = [
@@ -51,6 +52,7 @@ SSL_REQUEST_CODE = 80877103
 
 _int32 = struct.Struct("!i")
 _int16 = struct.Struct("!h")
+_uint16 = struct.Struct("!H")
 _header = struct.Struct("!ci")
 _int32_pair = struct.Struct("!ii")
 _int32_triple = struct.Struct("!iii")
@@ -99,7 +101,13 @@ class FieldDescription:
 def _cstr(value: str) -> bytes:
     data = value.encode("utf-8")
     if b"\x00" in data:
-        raise ValueError(f"string contains a NUL character: {value!r}")
+        # The server would read the string as ending there and then fail the message with
+        # 08P01 "invalid message format" (what asyncpg reports): refuse before sending.
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise exceptions.ProtocolViolationError(
+            f"string contains a NUL character at position {value.index(chr(0))}, which the "
+            f"PostgreSQL protocol cannot carry: {shown!r}"
+        )
     return data + b"\x00"
 
 
@@ -327,8 +335,18 @@ def copy_done_message() -> bytes:
     return COPY_DONE
 
 
+#: Longest CopyFail reason sent, in bytes: the server refuses a CopyFail message longer
+#: than PQ_SMALL_MESSAGE_LIMIT (10000 bytes) and ends the session.
+COPY_FAIL_REASON_LIMIT = 1000
+
+
 def copy_fail_message(reason: str) -> bytes:
-    return _message(b"f", _cstr(reason.replace("\x00", "")))
+    """CopyFail carrying ``reason`` (NULs dropped, cut to COPY_FAIL_REASON_LIMIT bytes)."""
+    data = reason.replace("\x00", "").encode("utf-8")
+    if len(data) > COPY_FAIL_REASON_LIMIT:
+        cut = data[: COPY_FAIL_REASON_LIMIT - 3].decode("utf-8", "ignore")
+        data = cut.encode("utf-8") + b"..."
+    return _message(b"f", data + b"\x00")
 
 
 # ---------------------------------------------------------------- backend parsing
@@ -377,7 +395,8 @@ _field_tail = struct.Struct("!IhIhih")
 
 
 def parse_parameter_description(payload: bytes) -> tuple[int, ...]:
-    (count,) = _int16.unpack_from(payload, 0)
+    # The count is unsigned: a statement may have up to 65535 parameters.
+    (count,) = _uint16.unpack_from(payload, 0)
     return struct.unpack_from(f"!{count}I", payload, 2)
 
 
