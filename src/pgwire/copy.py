@@ -44,7 +44,8 @@ from .protocol.core import ExecuteOperation, Operation
 from .statement import StatementState, _codec_for
 
 if TYPE_CHECKING:
-    from .connection import Connection, _OperationContext
+    from .connection import Connection
+    from .execution import OperationContext
 
 __all__ = ["CopyMethods", "CHUNK_SIZE", "READ_HIGH_WATER"]
 
@@ -303,7 +304,7 @@ _PARAM_RE = re.compile(
 
 
 async def _inline_arguments(
-    conn: Connection, ctx: _OperationContext, query: str, args: Sequence[Any]
+    conn: Connection, ctx: OperationContext, query: str, args: Sequence[Any]
 ) -> str:
     """``query`` with every ``$n`` replaced by the server-quoted literal of ``args[n-1]``."""
     st = await conn._prepare_state(ctx, query)
@@ -443,7 +444,7 @@ async def _copy_in(
 
 
 async def _run_copy_in(
-    conn: Connection, ctx: _OperationContext, sql: str, chunks: AsyncIterator[bytes]
+    conn: Connection, ctx: OperationContext, sql: str, chunks: AsyncIterator[bytes]
 ) -> str:
     """Run one COPY FROM STDIN fed from ``chunks`` under ``ctx``'s lock and deadline."""
     loop = conn._loop
@@ -521,9 +522,7 @@ async def _close_iterator(chunks: AsyncIterator[bytes]) -> None:
 # ---------------------------------------------------------------- copy out
 
 
-async def _run_copy_out(
-    conn: Connection, ctx: _OperationContext, sql: str, output: _Output
-) -> str:
+async def _run_copy_out(conn: Connection, ctx: OperationContext, sql: str, output: _Output) -> str:
     """Run one COPY TO STDOUT into ``output`` under ``ctx``'s lock and deadline."""
     write, close = _writer(output)
     try:
@@ -534,7 +533,7 @@ async def _run_copy_out(
 
 async def _stream_copy_out(
     conn: Connection,
-    ctx: _OperationContext,
+    ctx: OperationContext,
     sql: str,
     write: Callable[[bytes], Awaitable[None] | None],
 ) -> str:
@@ -631,7 +630,7 @@ def _nothing() -> None:
 # ---------------------------------------------------------------- running
 
 
-async def _submit(conn: Connection, ctx: _OperationContext, op: Operation) -> asyncio.Future[None]:
+async def _submit(conn: Connection, ctx: OperationContext, op: Operation) -> asyncio.Future[None]:
     """Write ``op`` in turn; the future resolves at its ReadyForQuery.
 
     ``op`` becomes ``ctx``'s current operation, so the call keeps its

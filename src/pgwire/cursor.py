@@ -28,7 +28,8 @@ from .record import Record
 from .statement import StatementState
 
 if TYPE_CHECKING:
-    from .connection import Connection, _OperationContext
+    from .connection import Connection
+    from .execution import OperationContext
 
 __all__ = ["CursorMethods", "CursorFactory", "Cursor", "DEFAULT_PREFETCH"]
 
@@ -159,7 +160,7 @@ class _Portal:
         async with conn._operation(None) as ctx:
             await ctx.run(close_portal(self.name))
 
-    async def _statement(self, ctx: _OperationContext) -> StatementState:
+    async def _statement(self, ctx: OperationContext) -> StatementState:
         if self.state is None:
             self.state = await self.conn._prepare_state(ctx, self.query)
         if not self.state.has_rows:
