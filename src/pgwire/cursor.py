@@ -30,7 +30,7 @@ from .statement import StatementState
 if TYPE_CHECKING:
     from .connection import Connection, _OperationContext
 
-__all__ = ["CursorMethods", "CursorFactory", "Cursor", "DEFAULT_PREFETCH"]
+__all__ = ["CursorMethods", "CursorFactory", "Cursor", "CursorIterator", "DEFAULT_PREFETCH"]
 
 #: Rows fetched per round trip by ``async for`` (asyncpg's default).
 DEFAULT_PREFETCH = 50
@@ -209,8 +209,8 @@ class CursorFactory:
     def _portal(self) -> _Portal:
         return _Portal(self._conn, self._query, self._state, self._args, self._record_class)
 
-    def __aiter__(self) -> AsyncIterator[Record]:
-        return self._records(self._prefetch or DEFAULT_PREFETCH)
+    def __aiter__(self) -> CursorIterator:
+        return CursorIterator(self._records(self._prefetch or DEFAULT_PREFETCH))
 
     async def _records(self, prefetch: int) -> AsyncIterator[Record]:
         async for batch in self._batches(prefetch):
@@ -245,6 +245,25 @@ class CursorFactory:
         portal = self._portal()
         await portal.fetch(0, self._timeout)
         return Cursor(portal)
+
+
+class CursorIterator:
+    """The async iterator ``async for record in conn.cursor(...)`` runs (asyncpg's name).
+
+    Each ``__anext__`` returns the next record, fetching ``prefetch`` rows per
+    round trip; ``StopAsyncIteration`` at the end.
+    """
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: AsyncIterator[Record]) -> None:
+        self._records = records
+
+    def __aiter__(self) -> CursorIterator:
+        return self
+
+    async def __anext__(self) -> Record:
+        return await self._records.__anext__()
 
 
 class Cursor:
