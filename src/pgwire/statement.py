@@ -61,6 +61,7 @@ class StatementState:
         "query",
         "param_oids",
         "fields",
+        "returns_rows",
         "encoders",
         "param_codecs",
         "param_formats",
@@ -89,6 +90,9 @@ class StatementState:
         self.query = query
         self.param_oids = param_oids
         self.fields = tuple(fields) if fields is not None else ()
+        #: A RowDescription came back (possibly with zero columns: ``SELECT FROM t``
+        #: returns one field-less row per row of t); NoData means no rows at all.
+        self.returns_rows = fields is not None
         self.registry = registry
         self.param_codecs = [_codec_for(registry, oid) for oid in param_oids]
         self.encoders = [c.encode for c in self.param_codecs]
@@ -107,7 +111,7 @@ class StatementState:
 
     @property
     def has_rows(self) -> bool:
-        return bool(self.fields)
+        return self.returns_rows
 
     def encode_args(self, args: Sequence[Any]) -> list[bytes | None]:
         """Encode ``args`` for Bind; raises InterfaceError/DataError naming the bad argument."""
