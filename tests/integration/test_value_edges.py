@@ -32,3 +32,11 @@ async def test_fetched_record_pickles_and_copies(conn: Any) -> None:
     assert copy.copy(row) is row
     assert copy.deepcopy(row) == row
 
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [((1, 5), "[1,6)"), ((), "empty"), ((3,), "[3,)"), ((None, 5), "(,6)"), ([2, 4], "[2,5)")],
+)
+async def test_range_tuple_forms_follow_asyncpg(conn: Any, value: Any, expected: str) -> None:
+    assert await conn.fetchval("SELECT $1::int4range::text", value) == expected
