@@ -46,11 +46,17 @@ def _codec_for(registry: CodecRegistry, oid: int) -> Codec:
 
 
 def type_of(registry: CodecRegistry, oid: int) -> Type:
+    """The :class:`Type` asyncpg reports for ``oid`` (arrays named ``'uuid[]'``, not ``'_uuid'``)."""
     codec = registry.get(oid)
     if codec is not None:
-        return Type(oid, codec.name, codec.kind, codec.schema)
-    name, kind = BUILTIN_TYPES.get(oid, ("unknown", "b"))
-    return Type(oid, name, _KIND_NAMES.get(kind, "scalar"), "pg_catalog")
+        name, kind, schema = codec.name, codec.kind, codec.schema
+    else:
+        name, typtype = BUILTIN_TYPES.get(oid, ("unknown", "b"))
+        kind, schema = _KIND_NAMES.get(typtype, "scalar"), "pg_catalog"
+    if kind == "array" and name.startswith("_"):
+        # PostgreSQL names an array type "_" + its element's name.
+        name = name[1:] + "[]"
+    return Type(oid, name, kind, schema)
 
 
 class StatementState:

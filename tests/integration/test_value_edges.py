@@ -40,3 +40,14 @@ async def test_fetched_record_pickles_and_copies(conn: Any) -> None:
 )
 async def test_range_tuple_forms_follow_asyncpg(conn: Any, value: Any, expected: str) -> None:
     assert await conn.fetchval("SELECT $1::int4range::text", value) == expected
+
+
+async def test_array_type_name_is_element_name_with_brackets(conn: Any) -> None:
+    await conn.execute("DROP TYPE IF EXISTS edge_mood; CREATE TYPE edge_mood AS ENUM ('ok')")
+    st = await conn.prepare("SELECT $1::uuid[], $2::edge_mood[], $3::int4range[]")
+    assert [(t.name, t.kind, t.schema) for t in st.get_parameters()] == [
+        ("uuid[]", "array", "pg_catalog"),
+        ("edge_mood[]", "array", "public"),
+        ("int4range[]", "array", "pg_catalog"),
+    ]
+    assert [a.type.name for a in st.get_attributes()] == ["uuid[]", "edge_mood[]", "int4range[]"]
