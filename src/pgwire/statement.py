@@ -46,7 +46,7 @@ def _codec_for(registry: CodecRegistry, oid: int) -> Codec:
 
 
 def type_of(registry: CodecRegistry, oid: int) -> Type:
-    """The :class:`Type` asyncpg reports for ``oid`` (arrays named ``'uuid[]'``, not ``'_uuid'``)."""
+    """The :class:`Type` asyncpg reports for ``oid`` (an array is named ``'uuid[]'``)."""
     codec = registry.get(oid)
     if codec is not None:
         name, kind, schema = codec.name, codec.kind, codec.schema

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +34,6 @@ async def test_fetched_record_pickles_and_copies(conn: Any) -> None:
     assert copy.deepcopy(row) == row
 
 
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [((1, 5), "[1,6)"), ((), "empty"), ((3,), "[3,)"), ((None, 5), "(,6)"), ([2, 4], "[2,5)")],
@@ -51,3 +51,25 @@ async def test_array_type_name_is_element_name_with_brackets(conn: Any) -> None:
         ("int4range[]", "array", "pg_catalog"),
     ]
     assert [a.type.name for a in st.get_attributes()] == ["uuid[]", "edge_mood[]", "int4range[]"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("SELECT '10000-01-01'::date", "date 10000-01-01"),
+        ("SELECT '0044-03-15 BC'::timestamp", "timestamp 0044-03-15 BC"),
+        ("SELECT '0044-03-15 BC'::timestamptz", "timestamptz 0044-03-1"),
+        ("SELECT '178000000 years'::interval", "interval of 178000000 years"),
+    ],
+)
+async def test_value_beyond_the_python_type_raises_overflow_naming_the_range(
+    conn: Any, sql: str, named: str
+) -> None:
+    with pytest.raises((ValueError, OverflowError), match=f"{named}.* is out of range: "):
+        await conn.fetchval(sql)
+    assert await conn.fetchval("SELECT 1") == 1
+
+
+async def test_negative_timedelta_reaches_the_server_without_a_day_borrow(conn: Any) -> None:
+    assert await conn.fetchval("SELECT $1::interval::text", timedelta(hours=-3)) == "-03:00:00"
+    assert await conn.fetchval("SELECT $1::interval", timedelta(hours=-3)) == timedelta(hours=-3)

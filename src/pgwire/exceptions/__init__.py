@@ -2,7 +2,8 @@
 
 ``__all__`` holds exactly the names asyncpg exports from ``asyncpg.exceptions``; the
 protocol layer's constructors ``error_from_fields`` and ``log_message_from_fields`` are
-importable from here but not part of ``__all__``.
+importable from here but not part of ``__all__``, as is ``ValueOutOfRangeError`` (a
+result value outside the range of its Python type).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ._factory import log_message_from_fields as log_message_from_fields
 from ._generated import *  # noqa: F403
 from ._generated import __all__ as _generated_all
 from ._special import InvalidCachedStatementError
+from ._special import ValueOutOfRangeError as ValueOutOfRangeError
 
 __all__ = (*_generated_all, "InvalidCachedStatementError", *_base_all)
 
@@ -29,4 +31,5 @@ def _present_as_package_members() -> None:
 
 
 _present_as_package_members()
+ValueOutOfRangeError.__module__ = __name__
 del _present_as_package_members

@@ -406,6 +406,8 @@ class ExecuteOperation(_RefusesCopy):
 
 
 def _decode_error(exc: Exception) -> BaseException:
+    if isinstance(exc, exceptions.ValueOutOfRangeError):
+        return exc  # already names the value and the range; catchable as OverflowError
     err = exceptions.InternalClientError(f"failed to decode a result value: {exc}")
     err.__cause__ = exc
     return err
