@@ -34,6 +34,7 @@ from .codecs.range import make_multirange_codec, make_range_codec
 from .codecs.record import make_composite_codec, make_record_codec
 from .codecs.registry import BUILTIN, Codec, CodecRegistry, text_fallback_codec
 from .codecs.tuples import TUPLE_CODECS
+from .typenames import canonical_type_name
 
 __all__ = ["TypeMethods", "TYPES_QUERY", "TYPE_BY_NAME_QUERY"]
 
@@ -238,7 +239,10 @@ class TypeMethods:
         types, whose tuple is the attribute values). Composite types take
         only ``'tuple'`` (:class:`UnsupportedClientFeatureError`), arrays and
         ranges no custom codec at all (:class:`InterfaceError`), domains
-        neither (set the codec on the base type).
+        neither (set the codec on the base type). In ``pg_catalog`` the
+        SQL-standard spellings are accepted (``'integer'``, ``'character
+        varying'``, ``'timestamp with time zone'``..., PostgreSQL docs table 8.1).
+        Raises ``ValueError`` for an unknown type.
         """
         conn = self._conn()
         conn._check_open()
@@ -303,7 +307,9 @@ class TypeMethods:
 
         ``codec_name`` is a builtin type name (``'int4'``, ``'text'``...) whose
         codec is wire-compatible with the type, or ``'pg_contrib.hstore'``
-        (``dict``). ``format='text'`` forces text I/O (values as ``str``).
+        (``dict``); SQL-standard spellings (``'decimal'``, ``'double
+        precision'``) name the builtin types they stand for.
+        ``format='text'`` forces text I/O (values as ``str``).
         """
         conn = self._conn()
         conn._check_open()
@@ -316,7 +322,7 @@ class TypeMethods:
             encode, decode = _CONTRIB_CODECS[codec_name]
             target = Codec(oid, typename, encode, decode, schema=schema)
         else:
-            target = BUILTIN.by_name(codec_name)
+            target = BUILTIN.by_name(canonical_type_name(codec_name))
             if target is None:
                 alias = await self._type_by_name(codec_name, "pg_catalog", missing_ok=True)
                 target = BUILTIN.get(alias["oid"]) if alias is not None else None
@@ -441,6 +447,10 @@ class TypeMethods:
     async def _type_by_name(self, typename: str, schema: str, *, missing_ok: bool = False) -> Any:
         """Catalog facts about ``schema.typename`` (``ValueError`` when there is no such type)."""
         conn = self._conn()
+        if schema == "pg_catalog":
+            # 'integer', 'character varying', 'double precision'... (PostgreSQL docs,
+            # table 8.1) name builtin types whose pg_type.typname differs.
+            typename = canonical_type_name(typename)
         if schema == "pg_catalog" and not typename.endswith("[]"):
             codec = BUILTIN.by_name(typename)
             if codec is not None and codec.oid in builtin_oids.BUILTIN_TYPES:

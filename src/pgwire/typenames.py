@@ -37,6 +37,11 @@ SQL_STANDARD_NAMES: dict[str, str] = {
     "time with time zone": "timetz",
     "timestamp without time zone": "timestamp",
     "timestamp with time zone": "timestamptz",
+    # asyncpg's spellings, "timezone" in one word
+    "time without timezone": "time",
+    "time with timezone": "timetz",
+    "timestamp without timezone": "timestamp",
+    "timestamp with timezone": "timestamptz",
 }
 
 

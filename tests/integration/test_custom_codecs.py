@@ -221,3 +221,51 @@ async def test_datetime_types_unaffected_by_other_custom_codecs(conn: Any) -> No
     assert await conn.fetchval("SELECT '2024-01-02 03:04'::timestamp") == datetime(
         2024, 1, 2, 3, 4
     )
+
+
+@pytest.mark.parametrize(
+    ("spelling", "sql"),
+    [
+        ("integer", "SELECT 5::int4"),
+        ("int", "SELECT 5::int4"),
+        ("smallint", "SELECT 5::int2"),
+        ("bigint", "SELECT 5::int8"),
+        ("decimal", "SELECT 5::numeric"),
+        ("real", "SELECT 5::float4"),
+        ("double precision", "SELECT 5::float8"),
+        ("character varying", "SELECT '5'::varchar"),
+        ("CHARACTER  VARYING", "SELECT '5'::varchar"),
+        ("character", "SELECT '5'::bpchar"),
+        ("bit varying", "SELECT B'101'::varbit"),
+        ("timestamp with time zone", "SELECT '2020-01-02 03:04:05+00'::timestamptz"),
+        ("timestamp without timezone", "SELECT '2020-01-02 03:04:05'::timestamp"),
+        ("time with time zone", "SELECT '03:04:05+00'::timetz"),
+    ],
+)
+async def test_set_type_codec_accepts_sql_standard_spellings(
+    conn: Any, spelling: str, sql: str
+) -> None:
+    await conn.set_type_codec(
+        spelling, schema="pg_catalog", encoder=str, decoder=lambda s: f"<{s}>", format="text"
+    )
+    assert (await conn.fetchval(sql)).startswith("<")
+    await conn.reset_type_codec(spelling, schema="pg_catalog")
+    assert not repr(await conn.fetchval(sql)).startswith("'<")
+
+
+async def test_set_builtin_type_codec_accepts_a_sql_standard_codec_name(tconn: Any) -> None:
+    await tconn.execute("CREATE TYPE cc.myfloat")
+    await tconn.execute(
+        "CREATE FUNCTION cc.myfloat_in(cstring) RETURNS cc.myfloat LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8in';"
+        "CREATE FUNCTION cc.myfloat_out(cc.myfloat) RETURNS cstring LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8out';"
+        "CREATE FUNCTION cc.myfloat_recv(internal) RETURNS cc.myfloat LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8recv';"
+        "CREATE FUNCTION cc.myfloat_send(cc.myfloat) RETURNS bytea LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8send';"
+        "CREATE TYPE cc.myfloat (INPUT = cc.myfloat_in, OUTPUT = cc.myfloat_out, "
+        "RECEIVE = cc.myfloat_recv, SEND = cc.myfloat_send, LIKE = float8)"
+    )
+    await tconn.set_builtin_type_codec("myfloat", schema="cc", codec_name="double precision")
+    assert await tconn.fetchval("SELECT '1.5'::cc.myfloat") == 1.5
