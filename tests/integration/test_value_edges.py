@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -73,3 +74,15 @@ async def test_value_beyond_the_python_type_raises_overflow_naming_the_range(
 async def test_negative_timedelta_reaches_the_server_without_a_day_borrow(conn: Any) -> None:
     assert await conn.fetchval("SELECT $1::interval::text", timedelta(hours=-3)) == "-03:00:00"
     assert await conn.fetchval("SELECT $1::interval", timedelta(hours=-3)) == timedelta(hours=-3)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("1E+1000", "1E+1000"), ("-7E+5000", "-7E+5000"), ("1E+100000", "1E+100000")],
+)
+async def test_decimal_with_large_exponent_round_trips_in_exponent_form(
+    conn: Any, value: str, shown: str
+) -> None:
+    result = await conn.fetchval("SELECT $1::numeric", Decimal(value))
+    assert result == Decimal(value)
+    assert str(result) == shown
