@@ -59,6 +59,12 @@ def _install_pgwire(sdist: Path) -> None:
     pgwire.cluster = cluster  # type: ignore[attr-defined]
     testbase = _load("asyncpg._testbase", sdist / "asyncpg" / "_testbase", package=True)
     pgwire._testbase = testbase  # type: ignore[attr-defined]
+    # The test base's tearDown awaits each pool's private maintenance task;
+    # pgwire's pools have none to wait for.
+    from pgwire.pool import Pool
+
+    if not hasattr(Pool, "_maintenance_task"):
+        Pool._maintenance_task = None  # type: ignore[attr-defined]
 
 
 def _patch_cluster() -> None:

@@ -112,6 +112,32 @@ def baseline_path(cache: Path) -> str | None:
     return str(target)
 
 
+#: What asyncpg's tests import beyond asyncpg and pytest (its ``test`` extra,
+#: less the optional ones they skip without).
+TEST_REQUIREMENTS = ("distro",)
+
+
+def test_requirements_path(cache: Path) -> str:
+    """A PYTHONPATH entry with TEST_REQUIREMENTS, installed there on first use."""
+    target = cache / "site-test-requirements"
+    if not target.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(target),
+                *TEST_REQUIREMENTS,
+            ],
+            check=True,
+        )
+    return str(target)
+
+
 def run_suite(
     label: str, env_extra: dict[str, str], sdist: Path, cache: Path, pytest_args: list[str]
 ) -> Path:
@@ -123,13 +149,18 @@ def run_suite(
     (workdir / "pytest.ini").write_text(PYTEST_INI)
     report = workdir / "report.xml"
     env = dict(os.environ, **env_extra)
-    paths = [str(HERE), env_extra.get("PYTHONPATH", "")]
+    paths = [
+        str(HERE),
+        env_extra.get("PYTHONPATH", ""),
+        os.environ.get("PYTHONPATH", ""),
+        test_requirements_path(cache),
+    ]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     command = [
         sys.executable,
         "-m",
         "pytest",
-        "-q",
+        "-v",
         "--continue-on-collection-errors",
         "-p",
         "timeout",
@@ -153,9 +184,13 @@ def read_report(report: Path) -> dict[str, str]:
         return outcomes
     for case in ET.parse(report).getroot().iter("testcase"):
         classname = case.get("classname", "")
-        module, _, cls = classname.rpartition(".")
-        filename = module.rpartition(".")[2] + ".py"
-        test_id = f"{filename}::{cls}::{case.get('name')}"
+        if classname:
+            module, _, cls = classname.rpartition(".")
+            filename = module.rpartition(".")[2] + ".py"
+            test_id = f"{filename}::{cls}::{case.get('name')}"
+        else:  # the module failed to import: one entry for the whole file
+            filename = str(case.get("name")).rpartition(".")[2] + ".py"
+            test_id = f"{filename}::(import)"
         if case.find("skipped") is not None:
             outcome = "skip"
         elif case.find("failure") is not None or case.find("error") is not None:
