@@ -34,6 +34,7 @@ from .codecs.range import make_multirange_codec, make_range_codec
 from .codecs.record import make_composite_codec, make_record_codec
 from .codecs.registry import BUILTIN, Codec, CodecRegistry, text_fallback_codec
 from .codecs.tuples import TUPLE_CODECS
+from .statement import StatementState
 from .typenames import canonical_type_name
 
 __all__ = ["TypeMethods", "TYPES_QUERY", "TYPE_BY_NAME_QUERY"]
@@ -361,7 +362,7 @@ class TypeMethods:
             return
         state = self._type_state()
         self._bind_record_codec(state)
-        st = await conn._prepare_state(ctx, TYPES_QUERY)
+        st = await self._catalog_statement(ctx, TYPES_QUERY)
         op = await conn._bind_execute(ctx, TYPES_QUERY, [wanted], state=st)
         for row in op.rows:
             oid = row["oid"]
@@ -373,6 +374,19 @@ class TypeMethods:
             if registry.get(oid) is None:  # dropped concurrently, or not a type at all
                 registry.register(text_fallback_codec(oid))
                 state.introspected.add(oid)
+
+    async def _catalog_statement(self, ctx: Any, query: str) -> StatementState:
+        """``query`` prepared, with its parameters and results in the builtin codecs.
+
+        The driver's own catalog queries must not go through codecs the user set
+        on the types they use (a text codec on ``oid``, say): the statement the
+        connection prepared is rebound to :data:`BUILTIN`, the registry without
+        user codecs.
+        """
+        st: StatementState = await self._conn()._prepare_state(ctx, query)
+        if st.registry is BUILTIN:
+            return st
+        return type(st)(st.name, query, st.param_oids, st.fields, BUILTIN)
 
     def _forget_introspected_types(self) -> None:
         """Drop every introspected codec; custom codecs stay (and their arrays are re-derived)."""
@@ -463,7 +477,8 @@ class TypeMethods:
                     "arraytype": _ARRAY_OF.get(codec.oid, 0),
                 }
         async with conn._operation(None) as ctx:
-            op = await conn._bind_execute(ctx, TYPE_BY_NAME_QUERY, [typename, schema])
+            st = await self._catalog_statement(ctx, TYPE_BY_NAME_QUERY)
+            op = await conn._bind_execute(ctx, TYPE_BY_NAME_QUERY, [typename, schema], state=st)
         if not op.rows:
             if missing_ok:
                 return None

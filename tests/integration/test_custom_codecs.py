@@ -269,3 +269,33 @@ async def test_set_builtin_type_codec_accepts_a_sql_standard_codec_name(tconn: A
     )
     await tconn.set_builtin_type_codec("myfloat", schema="cc", codec_name="double precision")
     assert await tconn.fetchval("SELECT '1.5'::cc.myfloat") == 1.5
+
+
+async def test_user_codec_on_oid_does_not_break_type_introspection(conn: Any) -> None:
+    # The driver's catalog queries bind and read oids: a user codec on oid
+    # (here one that maps them to tuples) must not reach them.
+    await conn.set_type_codec(
+        "oid",
+        schema="pg_catalog",
+        encoder=lambda v: str(v[0]),
+        decoder=lambda s: (int(s),),
+        format="text",
+    )
+    await conn.execute(
+        "DROP TABLE IF EXISTS oid_codec_t; DROP DOMAIN IF EXISTS oid_codec_d;"
+        "CREATE DOMAIN oid_codec_d AS numeric[]; CREATE TABLE oid_codec_t (v oid_codec_d)"
+    )
+    await conn.execute("INSERT INTO oid_codec_t VALUES ($1)", [1, 2])
+    assert await conn.fetchval("SELECT v FROM oid_codec_t") == [1, 2]
+    assert await conn.fetchval("SELECT 'int4'::regtype::oid") == (23,)
+    await conn.execute("DROP TABLE oid_codec_t; DROP DOMAIN oid_codec_d")
+
+
+async def test_user_codec_on_name_does_not_break_type_lookup_by_name(tconn: Any) -> None:
+    await tconn.set_type_codec(
+        "name", schema="pg_catalog", encoder=lambda v: v.upper(), decoder=str, format="text"
+    )
+    await tconn.set_type_codec(
+        "mood", schema="cc", encoder=str, decoder=lambda s: f"mood:{s}", format="text"
+    )
+    assert await tconn.fetchval("SELECT 'happy'::cc.mood") == "mood:happy"
