@@ -135,6 +135,8 @@ class StatementState:
                 continue
             try:
                 out.append(encode(value))
+            except exceptions.UnsupportedClientFeatureError as exc:
+                raise exc.with_msg(f"query argument ${i + 1}: {exc.args[0]}") from None
             except Exception as exc:
                 raise self._argument_error(i, value, exc) from exc
         return out

@@ -158,7 +158,40 @@ def _text_codec(oid: int, name: str, schema: str, kind: str) -> Codec:
     codec = text_fallback_codec(oid, name)
     codec.schema = schema
     codec.kind = kind
+    if kind in _TEXT_ONLY_REASON:
+        codec.encode = _text_literal_encoder(f"{schema}.{name}", kind)
     return codec
+
+
+#: Why a composite, range or multirange type travels as text.
+_TEXT_ONLY_REASON = {
+    "composite": "some of its attribute types have no binary codec",
+    "range": "its subtype has no binary codec",
+    "multirange": "its range's subtype has no binary codec",
+}
+
+
+def _text_literal_encoder(qualname: str, kind: str) -> Callable[[Any], bytes]:
+    """The encoder of a composite/range type that travels as text: text literals only.
+
+    A tuple or a Range would otherwise reach the server as its Python ``str()``
+    (``('x', 'y')`` stored as ``"'x'"`` and ``" 'y'"``); asyncpg refuses such
+    values with UnsupportedClientFeatureError, and so does pgwire.
+    """
+
+    def encode(value: Any) -> bytes:
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise exceptions.UnsupportedClientFeatureError(
+            f"cannot encode a {type(value).__name__} as {kind} type {qualname}: "
+            f"{_TEXT_ONLY_REASON[kind]}, so its values can only be passed as text",
+            hint="Pass the value in PostgreSQL's text form, for example '(1,\"x\")' "
+            "for a composite or '[1,5)' for a range.",
+        )
+
+    return encode
 
 
 def _enum_encode(value: Any) -> bytes:

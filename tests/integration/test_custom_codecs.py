@@ -299,3 +299,36 @@ async def test_user_codec_on_name_does_not_break_type_lookup_by_name(tconn: Any)
         "mood", schema="cc", encoder=str, decoder=lambda s: f"mood:{s}", format="text"
     )
     assert await tconn.fetchval("SELECT 'happy'::cc.mood") == "mood:happy"
+
+
+@pytest.fixture
+async def text_only_composite(tconn: Any) -> Any:
+    """``cc.cnb``: a composite whose attribute type (``cc.nb``) has no binary I/O."""
+    await tconn.execute(
+        "CREATE TYPE cc.nb;"
+        "CREATE FUNCTION cc.nb_in(cstring) RETURNS cc.nb LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'textin';"
+        "CREATE FUNCTION cc.nb_out(cc.nb) RETURNS cstring LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'textout';"
+        "CREATE TYPE cc.nb (INPUT = cc.nb_in, OUTPUT = cc.nb_out, LIKE = text);"
+        "CREATE TYPE cc.cnb AS (a cc.nb, b cc.nb);"
+        "CREATE TABLE cc.tcnb (v cc.cnb)"
+    )
+    return tconn
+
+
+async def test_composite_without_binary_codec_refuses_a_tuple(text_only_composite: Any) -> None:
+    conn = text_only_composite
+    with pytest.raises(
+        exceptions.UnsupportedClientFeatureError, match=r"\$1: cannot encode a tuple as composite"
+    ):
+        await conn.execute("INSERT INTO cc.tcnb VALUES ($1)", ("x", "y"))
+    assert await conn.fetchval("SELECT count(*) FROM cc.tcnb") == 0
+
+
+async def test_composite_without_binary_codec_takes_its_text_literal(
+    text_only_composite: Any,
+) -> None:
+    conn = text_only_composite
+    await conn.execute("INSERT INTO cc.tcnb VALUES ($1)", "(x,y)")
+    assert await conn.fetchrow("SELECT (v).a, (v).b FROM cc.tcnb") == ("x", "y")
