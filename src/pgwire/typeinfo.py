@@ -23,6 +23,7 @@ Rules, as in asyncpg:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -117,8 +118,16 @@ class _TypeState:
         self.record_bound = False
 
 
-def _build_codec(row: Any, lookup: Callable[[int], Codec | None]) -> Codec:
-    """The codec for one row of :data:`TYPES_QUERY` (its dependencies already known)."""
+def _build_codec(
+    row: Any,
+    lookup: Callable[[int], Codec | None],
+    on_outdated: Callable[[], None] | None = None,
+) -> Codec:
+    """The codec for one row of :data:`TYPES_QUERY` (its dependencies already known).
+
+    ``on_outdated`` is called when a composite value no longer matches the
+    attributes in ``row`` (see :func:`make_composite_codec`).
+    """
     oid, name, schema, kind = row["oid"], row["name"], row["schema"], row["kind"]
     if row["elemtype"]:
         element = lookup(row["elemtype"])
@@ -138,7 +147,13 @@ def _build_codec(row: Any, lookup: Callable[[int], Codec | None]) -> Codec:
         fields = [lookup(t) for t in row["atttypes"]]
         if all(f is not None and f.format == 1 for f in fields):
             return make_composite_codec(
-                oid, name, schema, row["attnames"], row["atttypes"], cast(list[Codec], fields)
+                oid,
+                name,
+                schema,
+                row["attnames"],
+                row["atttypes"],
+                cast(list[Codec], fields),
+                on_outdated,
             )
         return _text_codec(oid, name, schema, "composite")
     if kind == "r":
@@ -401,7 +416,7 @@ class TypeMethods:
             oid = row["oid"]
             if registry.get(oid) is not None:
                 continue
-            registry.register(_build_codec(row, registry.get))
+            registry.register(_build_codec(row, registry.get, self._schema_outdated_hook()))
             state.introspected.add(oid)
         for oid in wanted:
             if registry.get(oid) is None:  # dropped concurrently, or not a type at all
@@ -420,6 +435,24 @@ class TypeMethods:
         if st.registry is BUILTIN:
             return st
         return type(st)(st.name, query, st.param_oids, st.fields, BUILTIN)
+
+    def _schema_outdated_hook(self) -> Callable[[], None]:
+        """What a composite codec calls when the server's type no longer matches it.
+
+        It forgets the introspected types and the prepared statements (their
+        result descriptions name the old types), so that the next run of the
+        query introspects afresh; asyncpg recovers the same way. Holds the
+        connection weakly: codecs live in the connection's own registry.
+        """
+        ref = weakref.ref(self)
+
+        def hook() -> None:
+            methods = ref()
+            if methods is not None:
+                methods._forget_introspected_types()
+                methods._conn()._drop_statement_cache()
+
+        return hook
 
     def _forget_introspected_types(self) -> None:
         """Drop every introspected codec; custom codecs stay (and their arrays are re-derived)."""

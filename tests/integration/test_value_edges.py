@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+import pgwire
+
 
 async def test_zero_column_select_returns_one_fieldless_record_per_row(conn: Any) -> None:
     rows = await conn.fetch("SELECT FROM generate_series(1, 3)")
@@ -86,3 +88,35 @@ async def test_decimal_with_large_exponent_round_trips_in_exponent_form(
     result = await conn.fetchval("SELECT $1::numeric", Decimal(value))
     assert result == Decimal(value)
     assert str(result) == shown
+
+
+async def test_alter_type_add_attribute_raises_outdated_schema_then_recovers(conn: Any) -> None:
+    await conn.execute(
+        "DROP TABLE IF EXISTS edge_alt; DROP TYPE IF EXISTS edge_alt_t;"
+        "CREATE TYPE edge_alt_t AS (a int, b text); CREATE TABLE edge_alt (v edge_alt_t);"
+        "INSERT INTO edge_alt VALUES (ROW(1, 'x'))"
+    )
+    assert await conn.fetchval("SELECT v FROM edge_alt") == (1, "x")
+    await conn.execute("ALTER TYPE edge_alt_t ADD ATTRIBUTE c int")
+    with pytest.raises(pgwire.exceptions.OutdatedSchemaCacheError, match="edge_alt_t changed"):
+        await conn.fetchval("SELECT v FROM edge_alt")
+    value = await conn.fetchval("SELECT v FROM edge_alt")
+    assert list(value.items()) == [("a", 1), ("b", "x"), ("c", None)]
+
+
+async def test_alter_type_replacing_an_attribute_raises_outdated_schema_then_recovers(
+    conn: Any,
+) -> None:
+    await conn.execute(
+        "DROP TABLE IF EXISTS edge_alt2; DROP TYPE IF EXISTS edge_alt2_t;"
+        "CREATE TYPE edge_alt2_t AS (a int, b text); CREATE TABLE edge_alt2 (v edge_alt2_t);"
+        "INSERT INTO edge_alt2 VALUES (ROW(1, 'x'))"
+    )
+    assert await conn.fetchval("SELECT v FROM edge_alt2") == (1, "x")
+    await conn.execute("ALTER TYPE edge_alt2_t DROP ATTRIBUTE b, ADD ATTRIBUTE c int")
+    with pytest.raises(pgwire.exceptions.OutdatedSchemaCacheError):
+        await conn.fetchval("SELECT v FROM edge_alt2")
+    assert list((await conn.fetchval("SELECT v FROM edge_alt2")).items()) == [
+        ("a", 1),
+        ("c", None),
+    ]
