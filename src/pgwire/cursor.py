@@ -210,7 +210,7 @@ class CursorFactory:
         return _Portal(self._conn, self._query, self._state, self._args, self._record_class)
 
     def __aiter__(self) -> CursorIterator:
-        return CursorIterator(self._records(self._prefetch or DEFAULT_PREFETCH))
+        return CursorIterator(self, self._records(self._prefetch or DEFAULT_PREFETCH))
 
     async def _records(self, prefetch: int) -> AsyncIterator[Record]:
         async for batch in self._batches(prefetch):
@@ -254,9 +254,10 @@ class CursorIterator:
     round trip; ``StopAsyncIteration`` at the end.
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ("_factory", "_records")
 
-    def __init__(self, records: AsyncIterator[Record]) -> None:
+    def __init__(self, factory: CursorFactory, records: AsyncIterator[Record]) -> None:
+        self._factory = factory
         self._records = records
 
     def __aiter__(self) -> CursorIterator:
@@ -264,6 +265,20 @@ class CursorIterator:
 
     async def __anext__(self) -> Record:
         return await self._records.__anext__()
+
+    # asyncpg's cursor attributes, read by instrumentation (OpenTelemetry's
+    # asyncpg instrumentation names its spans from them).
+    @property
+    def _connection(self) -> Connection:
+        return self._factory._conn
+
+    @property
+    def _query(self) -> str:
+        return self._factory._query
+
+    @property
+    def _args(self) -> Sequence[Any]:
+        return self._factory._args
 
 
 class Cursor:
@@ -273,6 +288,19 @@ class Cursor:
 
     def __init__(self, portal: _Portal) -> None:
         self._portal = portal
+
+    # asyncpg's cursor attributes, read by instrumentation (see CursorIterator).
+    @property
+    def _connection(self) -> Connection:
+        return self._portal.conn
+
+    @property
+    def _query(self) -> str:
+        return self._portal.query
+
+    @property
+    def _args(self) -> Sequence[Any]:
+        return self._portal.args
 
     async def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
         """The next ``n`` rows (fewer at the end, ``[]`` when none are left)."""

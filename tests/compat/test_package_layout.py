@@ -131,6 +131,19 @@ async def test_cursor_iteration_goes_through_cursor_iterator(conn: pgwire.Connec
         assert [record[0] async for record in iterator] == [1, 2, 3]
 
 
+async def test_cursors_expose_asyncpgs_attributes_instrumentation_reads(
+    conn: pgwire.Connection,
+) -> None:
+    # OpenTelemetry's asyncpg instrumentation names cursor spans from these.
+    async with conn.transaction():
+        iterator = conn.cursor("SELECT $1::int", 5).__aiter__()
+        cursor = await conn.cursor("SELECT $1::int", 6)
+        for obj, arg in ((iterator, 5), (cursor, 6)):
+            assert obj._connection is conn
+            assert obj._query == "SELECT $1::int"
+            assert list(obj._args) == [arg]
+
+
 async def test_mogrify_inlines_arguments_as_literals(conn: pgwire.Connection) -> None:
     query = await pgwire.utils._mogrify(conn, "SELECT $1::int, $2::text[]", [7, ["a'b", None]])
     assert query == "SELECT '7'::int, '{a''b,NULL}'::text[]"
