@@ -120,3 +120,11 @@ async def test_alter_type_replacing_an_attribute_raises_outdated_schema_then_rec
         ("a", 1),
         ("c", None),
     ]
+
+
+@pytest.mark.parametrize(("value", "text"), [(0, "0/0"), (2**64 - 1, "FFFFFFFF/FFFFFFFF")])
+async def test_pg_lsn_takes_and_returns_the_whole_unsigned_64_bit_range(
+    conn: Any, value: int, text: str
+) -> None:
+    assert await conn.fetchval("SELECT $1::pg_lsn::text", value) == text
+    assert await conn.fetchval(f"SELECT '{text}'::pg_lsn") == value
