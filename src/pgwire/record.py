@@ -117,7 +117,16 @@ class Record:
         return iter(self._values)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._desc.index
+        try:
+            return key in self._desc.index
+        except AttributeError:
+            # Called unbound on a non-record: TypeError, as the compiled twin raises.
+            if not isinstance(self, Record):
+                raise TypeError(
+                    f"descriptor '__contains__' requires a 'Record' object, "
+                    f"got {type(self).__name__!r}"
+                ) from None
+            raise
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Record):

@@ -360,3 +360,8 @@ def test_parity_with_asyncpg(
         assert ours.get(name) == theirs.get(name)
         assert (name in ours) == (name in theirs)
     assert ours.get("missing", 0) == theirs.get("missing", 0)
+
+
+def test_contains_called_unbound_on_a_non_record_is_a_type_error(impl: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        impl.Record.__contains__(None, "a")
