@@ -21,6 +21,7 @@ from .types import __all__ as _types_all
 
 if TYPE_CHECKING:
     from .connection import Connection, connect
+    from .dropin import install_as_asyncpg
     from .pool import Pool, create_pool
     from .prepared import PreparedStatement
     from .querylog import LoggedQuery, LoggingQueryLogger
@@ -37,10 +38,31 @@ _LAZY = {
     "Transaction": "transaction",
     "LoggedQuery": "querylog",
     "LoggingQueryLogger": "querylog",
+    "install_as_asyncpg": "dropin",
 }
+
+#: Submodules under asyncpg's names, imported on first attribute access so that
+#: ``import pgwire as asyncpg; asyncpg.pool.Pool`` works as it does with asyncpg.
+_SUBMODULES = frozenset(
+    {
+        "connection",
+        "pool",
+        "transaction",
+        "cursor",
+        "prepared_stmt",
+        "introspection",
+        "utils",
+        "connect_utils",
+        "protocol",
+        "pgproto",
+        "serverversion",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pgwire' has no attribute {name!r}")
@@ -59,6 +81,7 @@ __all__ = (
     "Transaction",
     "LoggedQuery",
     "LoggingQueryLogger",
+    "install_as_asyncpg",
     *exceptions.__all__,
     *_types_all,
 )

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .execution import OperationContext
 
-__all__ = ["CursorMethods", "CursorFactory", "Cursor", "DEFAULT_PREFETCH"]
+__all__ = ["CursorMethods", "CursorFactory", "Cursor", "CursorIterator", "DEFAULT_PREFETCH"]
 
 #: Rows fetched per round trip by ``async for`` (asyncpg's default).
 DEFAULT_PREFETCH = 50
@@ -210,8 +210,8 @@ class CursorFactory:
     def _portal(self) -> _Portal:
         return _Portal(self._conn, self._query, self._state, self._args, self._record_class)
 
-    def __aiter__(self) -> AsyncIterator[Record]:
-        return self._records(self._prefetch or DEFAULT_PREFETCH)
+    def __aiter__(self) -> CursorIterator:
+        return CursorIterator(self, self._records(self._prefetch or DEFAULT_PREFETCH))
 
     async def _records(self, prefetch: int) -> AsyncIterator[Record]:
         async for batch in self._batches(prefetch):
@@ -248,6 +248,40 @@ class CursorFactory:
         return Cursor(portal)
 
 
+class CursorIterator:
+    """The async iterator ``async for record in conn.cursor(...)`` runs (asyncpg's name).
+
+    Each ``__anext__`` returns the next record, fetching ``prefetch`` rows per
+    round trip; ``StopAsyncIteration`` at the end.
+    """
+
+    __slots__ = ("_factory", "_records")
+
+    def __init__(self, factory: CursorFactory, records: AsyncIterator[Record]) -> None:
+        self._factory = factory
+        self._records = records
+
+    def __aiter__(self) -> CursorIterator:
+        return self
+
+    async def __anext__(self) -> Record:
+        return await self._records.__anext__()
+
+    # asyncpg's cursor attributes, read by instrumentation (OpenTelemetry's
+    # asyncpg instrumentation names its spans from them).
+    @property
+    def _connection(self) -> Connection:
+        return self._factory._conn
+
+    @property
+    def _query(self) -> str:
+        return self._factory._query
+
+    @property
+    def _args(self) -> Sequence[Any]:
+        return self._factory._args
+
+
 class Cursor:
     """An open cursor (a bound portal) with explicit fetching and skipping."""
 
@@ -255,6 +289,19 @@ class Cursor:
 
     def __init__(self, portal: _Portal) -> None:
         self._portal = portal
+
+    # asyncpg's cursor attributes, read by instrumentation (see CursorIterator).
+    @property
+    def _connection(self) -> Connection:
+        return self._portal.conn
+
+    @property
+    def _query(self) -> str:
+        return self._portal.query
+
+    @property
+    def _args(self) -> Sequence[Any]:
+        return self._portal.args
 
     async def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
         """The next ``n`` rows (fewer at the end, ``[]`` when none are left)."""

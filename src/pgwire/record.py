@@ -32,6 +32,7 @@ any subclass the same way.
 
 from __future__ import annotations
 
+import copy
 import reprlib
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
@@ -116,7 +117,16 @@ class Record:
         return iter(self._values)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._desc.index
+        try:
+            return key in self._desc.index
+        except AttributeError:
+            # Called unbound on a non-record: TypeError, as the compiled twin raises.
+            if not isinstance(self, Record):
+                raise TypeError(
+                    f"descriptor '__contains__' requires a 'Record' object, "
+                    f"got {type(self).__name__!r}"
+                ) from None
+            raise
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Record):
@@ -172,11 +182,18 @@ class Record:
         fields = " ".join(f"{k}={v!r}" for k, v in pairs)
         return f"<{name} {fields}>"
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        raise TypeError(f"cannot pickle '{type(self).__qualname__}' objects")
-
+    # Records pickle and copy (asyncpg refuses both): a pickle holds the class,
+    # the column names and the values, and unpickles through this module's
+    # _restore_record into a record of the same class.
     def __reduce__(self) -> Any:
-        raise TypeError(f"cannot pickle '{type(self).__qualname__}' objects")
+        return (_restore_record, (type(self), self._desc.names, self._values))
+
+    def __copy__(self) -> Record:
+        return self  # immutable: a copy may share everything
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Record:
+        values = copy.deepcopy(self._values, memo)
+        return make_record(type(self), self._desc, values)
 
 
 _new_object = object.__new__
@@ -192,3 +209,12 @@ def make_record(cls: type[Record], desc: RecordDescriptor, values: tuple[Any, ..
     record._desc = desc
     record._values = values
     return record
+
+
+def _restore_record(cls: type[Record], names: tuple[str, ...], values: tuple[Any, ...]) -> Record:
+    """Unpickle a record: ``cls`` over a descriptor rebuilt from ``names``."""
+    if not (isinstance(cls, type) and issubclass(cls, Record)):
+        raise TypeError(f"{cls!r} is not a subclass of {Record!r}")
+    if len(names) != len(values):
+        raise ValueError(f"a record of {len(names)} columns cannot hold {len(values)} values")
+    return make_record(cls, RecordDescriptor(names), tuple(values))

@@ -59,11 +59,17 @@ def _codec_for(registry: CodecRegistry, oid: int) -> Codec:
 
 
 def type_of(registry: CodecRegistry, oid: int) -> Type:
+    """The :class:`Type` asyncpg reports for ``oid`` (an array is named ``'uuid[]'``)."""
     codec = registry.get(oid)
     if codec is not None:
-        return Type(oid, codec.name, codec.kind, codec.schema)
-    name, kind = BUILTIN_TYPES.get(oid, ("unknown", "b"))
-    return Type(oid, name, _KIND_NAMES.get(kind, "scalar"), "pg_catalog")
+        name, kind, schema = codec.name, codec.kind, codec.schema
+    else:
+        name, typtype = BUILTIN_TYPES.get(oid, ("unknown", "b"))
+        kind, schema = _KIND_NAMES.get(typtype, "scalar"), "pg_catalog"
+    if kind == "array" and name.startswith("_"):
+        # PostgreSQL names an array type "_" + its element's name.
+        name = name[1:] + "[]"
+    return Type(oid, name, kind, schema)
 
 
 class StatementState:
@@ -74,6 +80,7 @@ class StatementState:
         "query",
         "param_oids",
         "fields",
+        "returns_rows",
         "encoders",
         "param_codecs",
         "param_formats",
@@ -102,6 +109,9 @@ class StatementState:
         self.query = query
         self.param_oids = param_oids
         self.fields = tuple(fields) if fields is not None else ()
+        #: A RowDescription came back (possibly with zero columns: ``SELECT FROM t``
+        #: returns one field-less row per row of t); NoData means no rows at all.
+        self.returns_rows = fields is not None
         self.registry = registry
         self.param_codecs = [_codec_for(registry, oid) for oid in param_oids]
         self.encoders = [c.encode for c in self.param_codecs]
@@ -126,7 +136,7 @@ class StatementState:
 
     @property
     def has_rows(self) -> bool:
-        return bool(self.fields)
+        return self.returns_rows
 
     def encode_args(self, args: Sequence[Any]) -> list[bytes | None]:
         """Encode ``args`` for Bind; raises InterfaceError/DataError naming the bad argument."""
@@ -145,6 +155,8 @@ class StatementState:
                 continue
             try:
                 out.append(encode(value))
+            except exceptions.UnsupportedClientFeatureError as exc:
+                raise exc.with_msg(f"query argument ${i + 1}: {exc.args[0]}") from None
             except Exception as exc:
                 raise self._argument_error(i, value, exc) from exc
         return out

@@ -23,6 +23,7 @@ Rules, as in asyncpg:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -34,6 +35,8 @@ from .codecs.range import make_multirange_codec, make_range_codec
 from .codecs.record import make_composite_codec, make_record_codec
 from .codecs.registry import BUILTIN, Codec, CodecRegistry, text_fallback_codec
 from .codecs.tuples import TUPLE_CODECS
+from .statement import StatementState
+from .typenames import canonical_type_name
 
 __all__ = ["TypeMethods", "TYPES_QUERY", "TYPE_BY_NAME_QUERY"]
 
@@ -115,8 +118,16 @@ class _TypeState:
         self.record_bound = False
 
 
-def _build_codec(row: Any, lookup: Callable[[int], Codec | None]) -> Codec:
-    """The codec for one row of :data:`TYPES_QUERY` (its dependencies already known)."""
+def _build_codec(
+    row: Any,
+    lookup: Callable[[int], Codec | None],
+    on_outdated: Callable[[], None] | None = None,
+) -> Codec:
+    """The codec for one row of :data:`TYPES_QUERY` (its dependencies already known).
+
+    ``on_outdated`` is called when a composite value no longer matches the
+    attributes in ``row`` (see :func:`make_composite_codec`).
+    """
     oid, name, schema, kind = row["oid"], row["name"], row["schema"], row["kind"]
     if row["elemtype"]:
         element = lookup(row["elemtype"])
@@ -136,7 +147,13 @@ def _build_codec(row: Any, lookup: Callable[[int], Codec | None]) -> Codec:
         fields = [lookup(t) for t in row["atttypes"]]
         if all(f is not None and f.format == 1 for f in fields):
             return make_composite_codec(
-                oid, name, schema, row["attnames"], row["atttypes"], cast(list[Codec], fields)
+                oid,
+                name,
+                schema,
+                row["attnames"],
+                row["atttypes"],
+                cast(list[Codec], fields),
+                on_outdated,
             )
         return _text_codec(oid, name, schema, "composite")
     if kind == "r":
@@ -156,7 +173,40 @@ def _text_codec(oid: int, name: str, schema: str, kind: str) -> Codec:
     codec = text_fallback_codec(oid, name)
     codec.schema = schema
     codec.kind = kind
+    if kind in _TEXT_ONLY_REASON:
+        codec.encode = _text_literal_encoder(f"{schema}.{name}", kind)
     return codec
+
+
+#: Why a composite, range or multirange type travels as text.
+_TEXT_ONLY_REASON = {
+    "composite": "some of its attribute types have no binary codec",
+    "range": "its subtype has no binary codec",
+    "multirange": "its range's subtype has no binary codec",
+}
+
+
+def _text_literal_encoder(qualname: str, kind: str) -> Callable[[Any], bytes]:
+    """The encoder of a composite/range type that travels as text: text literals only.
+
+    A tuple or a Range would otherwise reach the server as its Python ``str()``
+    (``('x', 'y')`` stored as ``"'x'"`` and ``" 'y'"``); asyncpg refuses such
+    values with UnsupportedClientFeatureError, and so does pgwire.
+    """
+
+    def encode(value: Any) -> bytes:
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise exceptions.UnsupportedClientFeatureError(
+            f"cannot encode a {type(value).__name__} as {kind} type {qualname}: "
+            f"{_TEXT_ONLY_REASON[kind]}, so its values can only be passed as text",
+            hint="Pass the value in PostgreSQL's text form, for example '(1,\"x\")' "
+            "for a composite or '[1,5)' for a range.",
+        )
+
+    return encode
 
 
 def _enum_encode(value: Any) -> bytes:
@@ -238,7 +288,10 @@ class TypeMethods:
         types, whose tuple is the attribute values). Composite types take
         only ``'tuple'`` (:class:`UnsupportedClientFeatureError`), arrays and
         ranges no custom codec at all (:class:`InterfaceError`), domains
-        neither (set the codec on the base type).
+        neither (set the codec on the base type). In ``pg_catalog`` the
+        SQL-standard spellings are accepted (``'integer'``, ``'character
+        varying'``, ``'timestamp with time zone'``..., PostgreSQL docs table 8.1).
+        Raises ``ValueError`` for an unknown type.
         """
         conn = self._conn()
         conn._check_open()
@@ -303,7 +356,9 @@ class TypeMethods:
 
         ``codec_name`` is a builtin type name (``'int4'``, ``'text'``...) whose
         codec is wire-compatible with the type, or ``'pg_contrib.hstore'``
-        (``dict``). ``format='text'`` forces text I/O (values as ``str``).
+        (``dict``); SQL-standard spellings (``'decimal'``, ``'double
+        precision'``) name the builtin types they stand for.
+        ``format='text'`` forces text I/O (values as ``str``).
         """
         conn = self._conn()
         conn._check_open()
@@ -316,7 +371,7 @@ class TypeMethods:
             encode, decode = _CONTRIB_CODECS[codec_name]
             target = Codec(oid, typename, encode, decode, schema=schema)
         else:
-            target = BUILTIN.by_name(codec_name)
+            target = BUILTIN.by_name(canonical_type_name(codec_name))
             if target is None:
                 alias = await self._type_by_name(codec_name, "pg_catalog", missing_ok=True)
                 target = BUILTIN.get(alias["oid"]) if alias is not None else None
@@ -355,18 +410,49 @@ class TypeMethods:
             return
         state = self._type_state()
         self._bind_record_codec(state)
-        st = await conn._prepare_state(ctx, TYPES_QUERY)
+        st = await self._catalog_statement(ctx, TYPES_QUERY)
         op = await conn._bind_execute(ctx, TYPES_QUERY, [wanted], state=st)
         for row in op.rows:
             oid = row["oid"]
             if registry.get(oid) is not None:
                 continue
-            registry.register(_build_codec(row, registry.get))
+            registry.register(_build_codec(row, registry.get, self._schema_outdated_hook()))
             state.introspected.add(oid)
         for oid in wanted:
             if registry.get(oid) is None:  # dropped concurrently, or not a type at all
                 registry.register(text_fallback_codec(oid))
                 state.introspected.add(oid)
+
+    async def _catalog_statement(self, ctx: Any, query: str) -> StatementState:
+        """``query`` prepared, with its parameters and results in the builtin codecs.
+
+        The driver's own catalog queries must not go through codecs the user set
+        on the types they use (a text codec on ``oid``, say): the statement the
+        connection prepared is rebound to :data:`BUILTIN`, the registry without
+        user codecs.
+        """
+        st: StatementState = await self._conn()._prepare_state(ctx, query)
+        if st.registry is BUILTIN:
+            return st
+        return type(st)(st.name, query, st.param_oids, st.fields, BUILTIN)
+
+    def _schema_outdated_hook(self) -> Callable[[], None]:
+        """What a composite codec calls when the server's type no longer matches it.
+
+        It forgets the introspected types and the prepared statements (their
+        result descriptions name the old types), so that the next run of the
+        query introspects afresh; asyncpg recovers the same way. Holds the
+        connection weakly: codecs live in the connection's own registry.
+        """
+        ref = weakref.ref(self)
+
+        def hook() -> None:
+            methods = ref()
+            if methods is not None:
+                methods._forget_introspected_types()
+                methods._conn()._drop_statement_cache()
+
+        return hook
 
     def _forget_introspected_types(self) -> None:
         """Drop every introspected codec; custom codecs stay (and their arrays are re-derived)."""
@@ -441,6 +527,10 @@ class TypeMethods:
     async def _type_by_name(self, typename: str, schema: str, *, missing_ok: bool = False) -> Any:
         """Catalog facts about ``schema.typename`` (``ValueError`` when there is no such type)."""
         conn = self._conn()
+        if schema == "pg_catalog":
+            # 'integer', 'character varying', 'double precision'... (PostgreSQL docs,
+            # table 8.1) name builtin types whose pg_type.typname differs.
+            typename = canonical_type_name(typename)
         if schema == "pg_catalog" and not typename.endswith("[]"):
             codec = BUILTIN.by_name(typename)
             if codec is not None and codec.oid in builtin_oids.BUILTIN_TYPES:
@@ -453,7 +543,8 @@ class TypeMethods:
                     "arraytype": _ARRAY_OF.get(codec.oid, 0),
                 }
         async with conn._operation(None) as ctx:
-            op = await conn._bind_execute(ctx, TYPE_BY_NAME_QUERY, [typename, schema])
+            st = await self._catalog_statement(ctx, TYPE_BY_NAME_QUERY)
+            op = await conn._bind_execute(ctx, TYPE_BY_NAME_QUERY, [typename, schema], state=st)
         if not op.rows:
             if missing_ok:
                 return None

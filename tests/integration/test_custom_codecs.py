@@ -221,3 +221,114 @@ async def test_datetime_types_unaffected_by_other_custom_codecs(conn: Any) -> No
     assert await conn.fetchval("SELECT '2024-01-02 03:04'::timestamp") == datetime(
         2024, 1, 2, 3, 4
     )
+
+
+@pytest.mark.parametrize(
+    ("spelling", "sql"),
+    [
+        ("integer", "SELECT 5::int4"),
+        ("int", "SELECT 5::int4"),
+        ("smallint", "SELECT 5::int2"),
+        ("bigint", "SELECT 5::int8"),
+        ("decimal", "SELECT 5::numeric"),
+        ("real", "SELECT 5::float4"),
+        ("double precision", "SELECT 5::float8"),
+        ("character varying", "SELECT '5'::varchar"),
+        ("CHARACTER  VARYING", "SELECT '5'::varchar"),
+        ("character", "SELECT '5'::bpchar"),
+        ("bit varying", "SELECT B'101'::varbit"),
+        ("timestamp with time zone", "SELECT '2020-01-02 03:04:05+00'::timestamptz"),
+        ("timestamp without timezone", "SELECT '2020-01-02 03:04:05'::timestamp"),
+        ("time with time zone", "SELECT '03:04:05+00'::timetz"),
+    ],
+)
+async def test_set_type_codec_accepts_sql_standard_spellings(
+    conn: Any, spelling: str, sql: str
+) -> None:
+    await conn.set_type_codec(
+        spelling, schema="pg_catalog", encoder=str, decoder=lambda s: f"<{s}>", format="text"
+    )
+    assert (await conn.fetchval(sql)).startswith("<")
+    await conn.reset_type_codec(spelling, schema="pg_catalog")
+    assert not repr(await conn.fetchval(sql)).startswith("'<")
+
+
+async def test_set_builtin_type_codec_accepts_a_sql_standard_codec_name(tconn: Any) -> None:
+    await tconn.execute("CREATE TYPE cc.myfloat")
+    await tconn.execute(
+        "CREATE FUNCTION cc.myfloat_in(cstring) RETURNS cc.myfloat LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8in';"
+        "CREATE FUNCTION cc.myfloat_out(cc.myfloat) RETURNS cstring LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8out';"
+        "CREATE FUNCTION cc.myfloat_recv(internal) RETURNS cc.myfloat LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8recv';"
+        "CREATE FUNCTION cc.myfloat_send(cc.myfloat) RETURNS bytea LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'float8send';"
+        "CREATE TYPE cc.myfloat (INPUT = cc.myfloat_in, OUTPUT = cc.myfloat_out, "
+        "RECEIVE = cc.myfloat_recv, SEND = cc.myfloat_send, LIKE = float8)"
+    )
+    await tconn.set_builtin_type_codec("myfloat", schema="cc", codec_name="double precision")
+    assert await tconn.fetchval("SELECT '1.5'::cc.myfloat") == 1.5
+
+
+async def test_user_codec_on_oid_does_not_break_type_introspection(conn: Any) -> None:
+    # The driver's catalog queries bind and read oids: a user codec on oid
+    # (here one that maps them to tuples) must not reach them.
+    await conn.set_type_codec(
+        "oid",
+        schema="pg_catalog",
+        encoder=lambda v: str(v[0]),
+        decoder=lambda s: (int(s),),
+        format="text",
+    )
+    await conn.execute(
+        "DROP TABLE IF EXISTS oid_codec_t; DROP DOMAIN IF EXISTS oid_codec_d;"
+        "CREATE DOMAIN oid_codec_d AS numeric[]; CREATE TABLE oid_codec_t (v oid_codec_d)"
+    )
+    await conn.execute("INSERT INTO oid_codec_t VALUES ($1)", [1, 2])
+    assert await conn.fetchval("SELECT v FROM oid_codec_t") == [1, 2]
+    assert await conn.fetchval("SELECT 'int4'::regtype::oid") == (23,)
+    await conn.execute("DROP TABLE oid_codec_t; DROP DOMAIN oid_codec_d")
+
+
+async def test_user_codec_on_name_does_not_break_type_lookup_by_name(tconn: Any) -> None:
+    await tconn.set_type_codec(
+        "name", schema="pg_catalog", encoder=lambda v: v.upper(), decoder=str, format="text"
+    )
+    await tconn.set_type_codec(
+        "mood", schema="cc", encoder=str, decoder=lambda s: f"mood:{s}", format="text"
+    )
+    assert await tconn.fetchval("SELECT 'happy'::cc.mood") == "mood:happy"
+
+
+@pytest.fixture
+async def text_only_composite(tconn: Any) -> Any:
+    """``cc.cnb``: a composite whose attribute type (``cc.nb``) has no binary I/O."""
+    await tconn.execute(
+        "CREATE TYPE cc.nb;"
+        "CREATE FUNCTION cc.nb_in(cstring) RETURNS cc.nb LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'textin';"
+        "CREATE FUNCTION cc.nb_out(cc.nb) RETURNS cstring LANGUAGE internal "
+        "IMMUTABLE STRICT AS 'textout';"
+        "CREATE TYPE cc.nb (INPUT = cc.nb_in, OUTPUT = cc.nb_out, LIKE = text);"
+        "CREATE TYPE cc.cnb AS (a cc.nb, b cc.nb);"
+        "CREATE TABLE cc.tcnb (v cc.cnb)"
+    )
+    return tconn
+
+
+async def test_composite_without_binary_codec_refuses_a_tuple(text_only_composite: Any) -> None:
+    conn = text_only_composite
+    with pytest.raises(
+        exceptions.UnsupportedClientFeatureError, match=r"\$1: cannot encode a tuple as composite"
+    ):
+        await conn.execute("INSERT INTO cc.tcnb VALUES ($1)", ("x", "y"))
+    assert await conn.fetchval("SELECT count(*) FROM cc.tcnb") == 0
+
+
+async def test_composite_without_binary_codec_takes_its_text_literal(
+    text_only_composite: Any,
+) -> None:
+    conn = text_only_composite
+    await conn.execute("INSERT INTO cc.tcnb VALUES ($1)", "(x,y)")
+    assert await conn.fetchrow("SELECT (v).a, (v).b FROM cc.tcnb") == ("x", "y")

@@ -60,7 +60,7 @@ async def test_get_parameters_describes_the_parameter_types(conn: pgwire.Connect
 
     params = stmt.get_parameters()
 
-    assert [p.name for p in params] == ["int4", "text", "_int4"]
+    assert [p.name for p in params] == ["int4", "text", "int4[]"]
     assert [p.oid for p in params] == [23, 25, 1007]
     assert params[0].kind == "scalar" and params[0].schema == "pg_catalog"
     assert params[2].kind == "array"

@@ -378,9 +378,9 @@ async def test_more_argument_round_trips(conn: Any, sqltype: str, value: Any) ->
     assert await conn.fetchval(f"SELECT $1::{sqltype}", value) == value
 
 
-async def test_range_argument_accepts_a_pair(conn: Any) -> None:
-    assert await conn.fetchval("SELECT $1::int4range", (1, 5)) == Range(1, 5)
-    assert await conn.fetchval("SELECT $1::int4range", [None, 5]) == Range(None, 5)
+async def test_range_argument_accepts_a_pair_with_inclusive_bounds(conn: Any) -> None:
+    assert await conn.fetchval("SELECT $1::int4range", (1, 5)) == Range(1, 6)
+    assert await conn.fetchval("SELECT $1::int4range", [None, 5]) == Range(None, 6)
 
 
 async def test_inet_and_cidr_arguments_accept_str(conn: Any) -> None:

@@ -152,9 +152,41 @@ def test_timetz_requires_aware_time() -> None:
 
 
 def test_interval_golden_bytes() -> None:
-    wire = b"\x00\x00\x00\x00\x00\x0fB@\xff\xff\xff\xff\x00\x00\x00\x00"
-    value = timedelta(days=-1, seconds=1)
-    assert d.interval_encode(value) == wire
+    # '1 day 00:00:01': whole days, then microseconds
+    wire = b"\x00\x00\x00\x00\x00\x0fB@\x00\x00\x00\x01\x00\x00\x00\x00"
+    assert d.interval_encode(timedelta(days=1, seconds=1)) == wire
+
+
+def test_negative_timedelta_encodes_with_days_and_time_of_the_same_sign() -> None:
+    # timedelta(hours=-3) is days=-1, seconds=75600 in Python's normal form; the
+    # server must see '-03:00:00', not '-1 days +21:00:00'.
+    assert d.interval_encode(timedelta(hours=-3)) == d._interval.pack(-3 * 3600 * 10**6, 0, 0)
+    assert d.interval_encode(timedelta(days=-1, seconds=1)) == d._interval.pack(
+        -86_399 * 10**6, 0, 0
+    )
+    assert d.interval_encode(timedelta(hours=-25)) == d._interval.pack(-3600 * 10**6, -1, 0)
+
+
+@given(st.timedeltas(min_value=timedelta(days=-(10**6)), max_value=timedelta(days=10**6)))
+def test_interval_round_trips_any_timedelta(value: timedelta) -> None:
+    assert d.interval_decode(d.interval_encode(value)) == value
+
+
+def test_date_beyond_year_9999_names_the_date_and_the_range() -> None:
+    wire = d._int4.pack(date(9999, 12, 31).toordinal() - date(2000, 1, 1).toordinal() + 1)
+    with pytest.raises(OverflowError, match=r"date 10000-01-01 is out of range.*9999-12-31"):
+        d.date_decode(wire)
+
+
+def test_bc_timestamp_names_the_value_and_the_range() -> None:
+    micros = (date(1, 1, 1).toordinal() - date(2000, 1, 1).toordinal() - 366) * 86_400 * 10**6
+    with pytest.raises(OverflowError, match=r"timestamp 0001-01-01 BC 00:00:00 is out of range"):
+        d.timestamp_decode(d._int8.pack(micros))
+
+
+def test_interval_beyond_timedelta_names_the_interval_and_the_range() -> None:
+    with pytest.raises(OverflowError, match=r"interval of 178000000 years is out of range"):
+        d.interval_decode(d._interval.pack(0, 0, 178_000_000 * 12))
 
 
 def test_interval_counts_a_month_as_30_days() -> None:

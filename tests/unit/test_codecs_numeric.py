@@ -129,7 +129,34 @@ def test_numeric_decodes_numeric_send_output(text: str, wire: bytes) -> None:
     if text == "NaN":
         assert decoded.is_nan()
     else:
-        assert str(decoded) == str(Decimal(text))
+        assert decoded == Decimal(text)
+        if "." in text or "E" in text or not text.endswith("0000"):
+            assert str(decoded) == str(Decimal(text))
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("100000", "1.0E+5"),
+        ("10000", "1E+4"),
+        ("120000", "1.2E+5"),
+        ("1E+29", "1.0E+29"),
+        ("1E+1000", "1E+1000"),
+        ("-7E+5000", "-7E+5000"),
+        ("1E+131071", "1.000E+131071"),
+    ],
+)
+def test_integer_ending_in_zero_groups_decodes_in_exponent_form_like_asyncpg(
+    value: str, shown: str
+) -> None:
+    decoded = n.numeric_decode(n.numeric_encode(Decimal(value)))
+    assert decoded == Decimal(value)
+    assert str(decoded) == shown
+
+
+def test_numeric_with_more_digits_than_int_str_conversion_allows_decodes() -> None:
+    value = Decimal("1" * 5000 + ".5")
+    assert n.numeric_decode(n.numeric_encode(value)) == value
 
 
 def test_numeric_decode_keeps_display_scale() -> None:
@@ -179,4 +206,7 @@ def test_numeric_round_trips_value_and_scale(value: Decimal) -> None:
 @given(st.integers(min_value=-(10**40), max_value=10**40), st.integers(0, 30))
 def test_numeric_round_trips_exact_text(coefficient: int, scale: int) -> None:
     value = Decimal(f"{coefficient}E-{scale}")
-    assert str(n.numeric_decode(n.numeric_encode(value))) == str(value)
+    decoded = n.numeric_decode(n.numeric_encode(value))
+    assert decoded == value
+    if scale:
+        assert str(decoded) == str(value)

@@ -35,9 +35,17 @@ def test_int4range_matches_server_bytes(value: Range[int], payload: bytes) -> No
     assert INT4RANGE.decode(payload) == value
 
 
-def test_pair_encodes_as_lower_inclusive_upper_exclusive() -> None:
-    assert INT4RANGE.encode((1, 5)) == INT4RANGE.encode(Range(1, 5))
-    assert INT4RANGE.encode([None, 5]) == INT4RANGE.encode(Range(None, 5))
+def test_pair_encodes_with_both_bounds_inclusive_as_asyncpg() -> None:
+    assert INT4RANGE.encode((1, 5)) == INT4RANGE.encode(Range(1, 5, upper_inc=True))
+    assert INT4RANGE.encode([None, 5]) == INT4RANGE.encode(Range(None, 5, upper_inc=True))
+
+
+def test_empty_tuple_encodes_the_empty_range() -> None:
+    assert INT4RANGE.encode(()) == INT4RANGE.encode(Range(empty=True))
+
+
+def test_one_tuple_encodes_an_upper_unbounded_range() -> None:
+    assert INT4RANGE.encode((3,)) == INT4RANGE.encode(Range(3, None))
 
 
 @pytest.mark.parametrize("bad", [(1, 2, 3), 5, "[1,2)"])

@@ -118,3 +118,16 @@ def test_text_fallback_decodes_utf8_and_encodes_str() -> None:
     assert codec.encode("é") == "é".encode()
     assert codec.encode(b"raw") == b"raw"
     assert codec.encode(42) == b"42"
+
+
+@pytest.mark.parametrize("kind", ["composite", "range", "multirange"])
+def test_text_only_composite_or_range_codec_refuses_non_text_values(kind: str) -> None:
+    from pgwire import exceptions
+    from pgwire.typeinfo import _text_codec
+    from pgwire.types import Range
+
+    codec = _text_codec(90001, "t", "public", kind)
+    assert codec.encode("(1,2)") == b"(1,2)"
+    for value in [("x", "y"), Range(1, 2), [Range(1, 2)]]:
+        with pytest.raises(exceptions.UnsupportedClientFeatureError, match=f"as {kind} type"):
+            codec.encode(value)

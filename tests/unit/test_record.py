@@ -213,14 +213,40 @@ def test_record_cannot_be_instantiated_directly(impl: ModuleType) -> None:
         impl.Record((1, 2))
 
 
-def test_record_is_not_picklable(row: Any) -> None:
-    with pytest.raises(TypeError, match="pickle"):
-        pickle.dumps(row)
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_record_pickles_to_an_equal_record_of_the_same_class(
+    impl: ModuleType, protocol: int
+) -> None:
+    row = make(impl, ["a", "b", "a"], (1, "x", [2]))
+    restored = pickle.loads(pickle.dumps(row, protocol))
+    assert type(restored) is impl.Record
+    assert restored == row
+    assert list(restored.items()) == [("a", 1), ("b", "x"), ("a", [2])]
+    assert restored["a"] == [2]
 
 
-def test_record_is_not_copyable(row: Any) -> None:
-    with pytest.raises(TypeError):
-        copy.copy(row)
+def test_record_subclass_pickles_to_the_subclass(impl: ModuleType) -> None:
+    cls = type("PickledSub", (impl.Record,), {})
+    cls.__module__ = __name__
+    globals()["PickledSub"] = cls
+    try:
+        restored = pickle.loads(pickle.dumps(make(impl, ["a"], (1,), cls=cls)))
+    finally:
+        del globals()["PickledSub"]
+    assert type(restored) is cls
+    assert restored["a"] == 1
+
+
+def test_record_copy_is_the_record_itself(row: Any) -> None:
+    assert copy.copy(row) is row
+
+
+def test_record_deepcopy_copies_the_values(impl: ModuleType) -> None:
+    row = make(impl, ["a", "b"], ([1], "x"))
+    clone = copy.deepcopy(row)
+    assert type(clone) is type(row)
+    assert clone == row and list(clone.keys()) == ["a", "b"]
+    assert clone["a"] is not row["a"]
 
 
 def test_record_is_not_a_tuple(row: Any) -> None:
@@ -334,3 +360,8 @@ def test_parity_with_asyncpg(
         assert ours.get(name) == theirs.get(name)
         assert (name in ours) == (name in theirs)
     assert ours.get("missing", 0) == theirs.get("missing", 0)
+
+
+def test_contains_called_unbound_on_a_non_record_is_a_type_error(impl: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        impl.Record.__contains__(None, "a")

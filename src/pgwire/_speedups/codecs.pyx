@@ -205,8 +205,11 @@ cdef object _numeric(const unsigned char* p, Py_ssize_t n, object fallback):
     # "[-]<digits>E-<dscale>": the digits rescaled to exponent -dscale (as the pure
     # codec does), parsed by Decimal.
     cdef int shift = 4 * (weight - ndigits + 1) + dscale
+    # An integer ending in zero groups keeps the exponent form, as asyncpg
+    # returns it: "<digits>E+<shift>" (see the pure codec).
+    cdef bint exponent_form = dscale == 0 and shift > 0 and ndigits > 0
     cdef Py_ssize_t length = 4 * ndigits
-    cdef Py_ssize_t total = length + (shift if shift > 0 else 0)
+    cdef Py_ssize_t total = length + (shift if shift > 0 and not exponent_form else 0)
     if total > 100000:
         return _fallback(fallback, p, n)
     cdef char small[96]
@@ -230,7 +233,9 @@ cdef object _numeric(const unsigned char* p, Py_ssize_t n, object fallback):
         digits[4 * i + 1] = <char>(48 + (digit // 100) % 10)
         digits[4 * i + 2] = <char>(48 + (digit // 10) % 10)
         digits[4 * i + 3] = <char>(48 + digit % 10)
-    if shift > 0:
+    if exponent_form:
+        pass
+    elif shift > 0:
         for k in range(length, total):
             digits[k] = 48
         length = total
@@ -241,12 +246,12 @@ cdef object _numeric(const unsigned char* p, Py_ssize_t n, object fallback):
         length = 1
     at += length
     out[at] = 69  # 'E'
-    out[at + 1] = 45  # '-'
+    out[at + 1] = 43 if exponent_form else 45  # '+' or '-'
     at += 2
-    # dscale is at most 0x3FFF: five decimal digits.
+    # dscale is at most 0x3FFF, the shift at most 4 * 0x8000: six decimal digits.
     cdef char exponent[8]
     cdef int e = 0
-    cdef int scale = dscale
+    cdef int scale = shift if exponent_form else dscale
     while True:
         exponent[e] = <char>(48 + scale % 10)
         e += 1

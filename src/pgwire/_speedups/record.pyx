@@ -4,6 +4,8 @@ See :mod:`pgwire.record` for the contract; this module must stay
 indistinguishable from it (``tests/unit/test_record.py`` runs against both).
 """
 
+import copy
+
 cimport cython
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_SIZE
@@ -134,11 +136,14 @@ cdef class Record:
             Py_ReprLeave(self)
         return f"<{name} {fields}>"
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError(f"cannot pickle '{type(self).__qualname__}' objects")
-
     def __reduce__(self):
-        raise TypeError(f"cannot pickle '{type(self).__qualname__}' objects")
+        return (_restore_record, (type(self), self._desc.names, self._values))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return new_record(type(self), self._desc, copy.deepcopy(self._values, memo))
 
 
 cdef Record new_record(type cls, RecordDescriptor desc, tuple values):
@@ -157,3 +162,12 @@ cdef Record new_record(type cls, RecordDescriptor desc, tuple values):
 def make_record(type cls, RecordDescriptor desc, tuple values):
     """Build a ``cls`` instance (``Record`` or a subclass) over ``desc`` and ``values``."""
     return new_record(cls, desc, values)
+
+
+def _restore_record(cls, names, values):
+    """Unpickle a record: ``cls`` over a descriptor rebuilt from ``names``."""
+    if not (isinstance(cls, type) and issubclass(cls, Record)):
+        raise TypeError(f"{cls!r} is not a subclass of {Record!r}")
+    if len(names) != len(values):
+        raise ValueError(f"a record of {len(names)} columns cannot hold {len(values)} values")
+    return new_record(cls, RecordDescriptor(names), tuple(values))

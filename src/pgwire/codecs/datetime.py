@@ -16,7 +16,8 @@ Python mappings:
   for ``timestamptz`` is taken as local time (``datetime.astimezone``).
 * ``interval`` decodes to :class:`datetime.timedelta` counting each whole
   year (12 months) as 365 days and each remaining month as 30 days, as
-  asyncpg does; timedeltas encode as days + microseconds (no months).
+  asyncpg does; timedeltas encode as whole days + microseconds of the same
+  sign (no months), so ``timedelta(hours=-3)`` is ``-03:00:00``.
 * ``time`` drops any tzinfo on encode; ``timetz`` requires an aware time.
 """
 
@@ -25,6 +26,8 @@ from __future__ import annotations
 import struct
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+
+from ..exceptions import ValueOutOfRangeError
 
 __all__ = [
     "date_encode",
@@ -81,12 +84,48 @@ def date_encode(value: Any) -> bytes:
     return _int4.pack(value.toordinal() - _EPOCH_ORDINAL)
 
 
+_MIN_DAYS = date.min.toordinal() - _EPOCH_ORDINAL
+_MAX_DAYS = date.max.toordinal() - _EPOCH_ORDINAL
+_DATE_RANGE = "datetime.date holds 0001-01-01 to 9999-12-31"
+_DATETIME_RANGE = "datetime.datetime holds 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999"
+_TIMEDELTA_RANGE = "datetime.timedelta holds at most 999999999 days either way"
+
+
+def _civil(days: int) -> str:
+    """``'YYYY-MM-DD'`` (``' BC'`` suffixed) of ``days`` after 2000-01-01, any year.
+
+    The proleptic Gregorian calendar, as PostgreSQL counts it (H. Hinnant's
+    ``civil_from_days``; year 0 is 1 BC).
+    """
+    z = days + 730_425  # days from 0000-03-01 to 2000-01-01
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (month <= 2)
+    if year <= 0:
+        return f"{1 - year:04d}-{month:02d}-{day:02d} BC"
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _stamp(micros: int) -> str:
+    days, rest = divmod(micros, _US_PER_DAY)
+    seconds, us = divmod(rest, 1_000_000)
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{_civil(days)} {h:02d}:{m:02d}:{s:02d}.{us:06d}".replace(".000000", "")
+
+
 def date_decode(data: bytes) -> date:
     days = _int4.unpack(data)[0]
     if days == _DATE_PINF:
         return date.max
     if days == _DATE_NINF:
         return date.min
+    if not _MIN_DAYS <= days <= _MAX_DAYS:
+        raise ValueOutOfRangeError(f"date {_civil(days)} is out of range: {_DATE_RANGE}")
     return _EPOCH_DATE + timedelta(days=days)
 
 
@@ -118,12 +157,18 @@ def timestamp_encode(value: Any) -> bytes:
     return _int8.pack(_micros(value))
 
 
+def _check_stamp(micros: int, what: str) -> None:
+    if not _MIN_MICROS <= micros <= _MAX_MICROS:
+        raise ValueOutOfRangeError(f"{what} {_stamp(micros)} is out of range: {_DATETIME_RANGE}")
+
+
 def timestamp_decode(data: bytes) -> datetime:
     micros = _int8.unpack(data)[0]
     if micros == _TS_PINF:
         return _DATETIME_MAX
     if micros == _TS_NINF:
         return _DATETIME_MIN
+    _check_stamp(micros, "timestamp")
     return _EPOCH + timedelta(microseconds=micros)
 
 
@@ -155,6 +200,7 @@ def timestamptz_decode(data: bytes) -> datetime:
         return _DATETIME_MAX
     if micros == _TS_NINF:
         return _DATETIME_MIN
+    _check_stamp(micros, "timestamptz")
     return _EPOCH_UTC + timedelta(microseconds=micros)
 
 
@@ -199,7 +245,13 @@ def timetz_decode(data: bytes) -> time:
 def interval_encode(value: Any) -> bytes:
     if not isinstance(value, timedelta):
         raise _type_error("a timedelta", value)
-    return _interval.pack(value.seconds * 1_000_000 + value.microseconds, value.days, 0)
+    # Whole days and the rest, both toward zero: timedelta(hours=-3) is sent as
+    # '-03:00:00', not as timedelta's own normal form '-1 days +21:00:00' (which
+    # PostgreSQL would apply as a calendar day plus 21 hours: wrong across a DST
+    # change). Positive values split the same way they always did.
+    total = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    days = total // _US_PER_DAY if total >= 0 else -(-total // _US_PER_DAY)
+    return _interval.pack(total - days * _US_PER_DAY, days, 0)
 
 
 def interval_decode(data: bytes) -> timedelta:
@@ -209,4 +261,21 @@ def interval_decode(data: bytes) -> timedelta:
         # splitting toward zero so -14 months is -1 year -2 months.
         years, months = divmod(months, 12) if months > 0 else (-(-months // 12), -(-months % 12))
         days += years * 365 + months * 30
-    return timedelta(days=days, microseconds=micros)
+    try:
+        return timedelta(days=days, microseconds=micros)
+    except OverflowError:
+        raise ValueOutOfRangeError(
+            f"interval of {_interval_text(*_interval.unpack(data))} is out of range: "
+            f"{_TIMEDELTA_RANGE}"
+        ) from None
+
+
+def _interval_text(micros: int, days: int, months: int) -> str:
+    parts = []
+    years, months = divmod(months, 12) if months >= 0 else (-(-months // 12), -(-months % 12))
+    for amount, unit in ((years, "years"), (months, "mons"), (days, "days")):
+        if amount:
+            parts.append(f"{amount} {unit}")
+    if micros or not parts:
+        parts.append(f"{micros / 1_000_000:g} seconds")
+    return " ".join(parts)

@@ -234,13 +234,21 @@ def numeric_decode(data: bytes) -> Decimal:
         if special is None:
             raise ValueError(f"invalid numeric sign 0x{sign:04x}")
         return special
-    coef = 0
-    for digit in struct.unpack_from(f"!{ndigits}H", data, 8):
-        coef = coef * 10000 + digit
-    # coef * 10**shift is the value; rescale so the exponent is -dscale.
+    groups = struct.unpack_from(f"!{ndigits}H", data, 8)
+    if any(group > 9999 for group in groups):
+        raise ValueError("invalid numeric digit (greater than 9999)")
+    # Built as text, never through int: a numeric may have 131072 digits, more
+    # than int <-> str conversion allows (sys.get_int_max_str_digits()).
+    digits = "".join([f"{group:04d}" for group in groups])
+    minus = "-" if sign == _NEG else ""
     shift = 4 * (weight - ndigits + 1) + dscale
+    if dscale == 0 and shift > 0 and ndigits:
+        # An integer ending in zero groups: exponent form, as asyncpg returns it
+        # (10000 is Decimal('1E+4'), 1E+100000 stays Decimal('1E+100000')).
+        return Decimal(f"{minus}{digits}E+{shift}")
+    # Rescale the digits so the exponent is -dscale (keeps the display scale).
     if shift > 0:
-        coef *= 10**shift
+        digits += "0" * shift
     elif shift < 0:
-        coef //= 10 ** (-shift)
-    return Decimal(f"{'-' if sign == _NEG else ''}{coef}E-{dscale}")
+        digits = digits[:shift]
+    return Decimal(f"{minus}{digits or '0'}E-{dscale}")

@@ -5,8 +5,9 @@ infinite), then each finite bound as int32 length + payload. A multirange is
 int32 count, then each range as int32 length + range payload.
 
 Ranges decode to :class:`pgwire.types.Range`, multiranges to ``list[Range]``.
-The range encoder takes a ``Range`` or a 2-item ``(lower, upper)`` tuple or
-list (``None`` is an infinite bound, bounds are ``[lower, upper)``); the
+The range encoder takes a ``Range`` or, as asyncpg does, a tuple or list:
+``()`` is the empty range, ``(lower,)`` is ``[lower, infinity)`` and
+``(lower, upper)`` is ``[lower, upper]`` (``None`` is an infinite bound); the
 multirange encoder takes any sequence of those.
 """
 
@@ -41,16 +42,23 @@ def _range_encoder(encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
             lower, upper = value.lower, value.upper
             flags = (_LB_INC if value.lower_inc else 0) | (_UB_INC if value.upper_inc else 0)
         elif isinstance(value, (tuple, list)):
-            if len(value) != 2:
+            # asyncpg's sequence forms: () is empty, (lower,) is [lower, infinity),
+            # (lower, upper) is [lower, upper] (both bounds inclusive); None is
+            # an infinite bound.
+            count = len(value)
+            if count == 0:
+                return _EMPTY_PAYLOAD
+            if count > 2:
                 raise ValueError(
-                    f"expected 0, 1 or 2 elements in range (got {len(value)}); "
-                    "pass a pgwire.types.Range or a (lower, upper) pair"
+                    f"expected 0, 1 or 2 elements in range (got {count}); "
+                    "pass a pgwire.types.Range for other bounds"
                 )
-            lower, upper = value
-            flags = _LB_INC if lower is not None else 0
+            lower = value[0]
+            upper = value[1] if count == 2 else None
+            flags = (_LB_INC if lower is not None else 0) | (_UB_INC if upper is not None else 0)
         else:
             raise TypeError(
-                f"expected a Range or a (lower, upper) pair, got {type(value).__name__}"
+                f"expected a Range or a (lower, upper) sequence, got {type(value).__name__}"
             )
         parts = [b""]
         if lower is None:

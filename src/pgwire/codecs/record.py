@@ -33,8 +33,16 @@ def make_composite_codec(
     field_names: Sequence[str],
     field_oids: Sequence[int],
     field_codecs: Sequence[Codec],
+    on_outdated: Callable[[], None] | None = None,
 ) -> Codec:
-    """A binary codec for the composite type *oid* with the given attributes."""
+    """A binary codec for the composite type *oid* with the given attributes.
+
+    A value whose attribute count or attribute types differ from these (the
+    type was altered after it was introspected) raises
+    :class:`~pgwire.exceptions.OutdatedSchemaCacheError`, as asyncpg does, after
+    calling ``on_outdated`` (the connection forgets its cached types there, so
+    running the query again works).
+    """
     desc = RecordDescriptor(list(field_names))
     count = len(field_codecs)
     encoders = [c.encode for c in field_codecs]
@@ -71,17 +79,29 @@ def make_composite_codec(
                 parts.append(data)
         return b"".join(parts)
 
+    def outdated(detail: str, position: int | None = None) -> exceptions.OutdatedSchemaCacheError:
+        if on_outdated is not None:
+            on_outdated()
+        return exceptions.OutdatedSchemaCacheError(
+            f"type {qualified} changed after it was introspected ({detail}); "
+            "its cached description was dropped: run the query again",
+            schema=schema,
+            data_type=name,
+            position=None if position is None else str(position + 1),
+        )
+
     def decode(data: bytes) -> Record:
         (received,) = _int4.unpack_from(data)
         if received != count:
-            raise ValueError(
-                f"{qualified} arrived with {received} attributes, expected {count}; "
-                "the type changed: call reload_schema_state()"
-            )
+            raise outdated(f"a value has {received} attributes, {count} were expected")
         values: list[Any] = []
         pos = 4
-        for decode_field in decoders:
-            _oid, size = unpack_field(data, pos)
+        for i, decode_field in enumerate(decoders):
+            field_oid, size = unpack_field(data, pos)
+            if field_oid != oids[i]:
+                raise outdated(
+                    f"attribute {i + 1} has type OID {field_oid}, {oids[i]} was expected", i
+                )
             pos += 8
             if size < 0:
                 values.append(None)

@@ -1,9 +1,10 @@
 """Exceptions raised and messages emitted by pgwire, named and shaped as asyncpg's.
 
 ``__all__`` holds exactly the names asyncpg exports from ``asyncpg.exceptions``; the
-protocol layer's constructors ``error_from_fields`` and ``log_message_from_fields`` and
-pgwire's ``ConnectionClosedBeforeStartError`` are importable from here but not part of
-``__all__``.
+protocol layer's constructors ``error_from_fields`` and ``log_message_from_fields`` are
+importable from here but not part of ``__all__``, as are pgwire's
+``ConnectionClosedBeforeStartError`` (a statement that provably never ran) and
+``ValueOutOfRangeError`` (a result value outside the range of its Python type).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ._generated import *  # noqa: F403
 from ._generated import __all__ as _generated_all
 from ._special import ConnectionClosedBeforeStartError as ConnectionClosedBeforeStartError
 from ._special import InvalidCachedStatementError
+from ._special import ValueOutOfRangeError as ValueOutOfRangeError
 
 __all__ = (*_generated_all, "InvalidCachedStatementError", *_base_all)
 
@@ -34,4 +36,5 @@ def _present_as_package_members() -> None:
 
 
 _present_as_package_members()
+ValueOutOfRangeError.__module__ = __name__
 del _present_as_package_members

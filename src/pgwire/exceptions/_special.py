@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from ._base import InterfaceError
 from ._generated import ConnectionDoesNotExistError, FeatureNotSupportedError
 
-__all__ = ("InvalidCachedStatementError", "ConnectionClosedBeforeStartError")
+__all__ = (
+    "InvalidCachedStatementError",
+    "ConnectionClosedBeforeStartError",
+    "ValueOutOfRangeError",
+)
 
 
 class InvalidCachedStatementError(FeatureNotSupportedError):
@@ -25,4 +30,14 @@ class ConnectionClosedBeforeStartError(ConnectionDoesNotExistError):
     another connection cannot run it twice; the pool does so. ``__cause__`` is
     the server's error (e.g. ``AdminShutdownError``) when the server gave one.
     Not in the SQLSTATE registry (it has no SQLSTATE of its own).
+    """
+
+
+class ValueOutOfRangeError(InterfaceError, OverflowError):
+    """A server value the Python type cannot hold (a date in year 10000, a BC timestamp,
+    an interval of 178000000 years).
+
+    The message names the value and the range of the Python type. It is an
+    :class:`OverflowError`, so ``except (ValueError, OverflowError)`` catches it as
+    it catches the built-in errors asyncpg lets escape from its codecs.
     """

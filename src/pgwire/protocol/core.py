@@ -408,6 +408,10 @@ class ExecuteOperation(_RefusesCopy):
 
 
 def _decode_error(exc: Exception) -> BaseException:
+    if isinstance(exc, (exceptions.ValueOutOfRangeError, exceptions.OutdatedSchemaCacheError)):
+        # Already precise: an OverflowError naming the value and the range, or
+        # asyncpg's signal that a type changed and the query can be run again.
+        return exc
     err = exceptions.InternalClientError(f"failed to decode a result value: {exc}")
     err.__cause__ = exc
     return err
