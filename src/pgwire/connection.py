@@ -40,6 +40,7 @@ import asyncio
 import collections
 import contextlib
 import inspect
+import itertools
 import logging
 import time
 import warnings
@@ -689,24 +690,77 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         record_class: type[Record] | None = None,
         state: StatementState | None = None,
     ) -> Any:
+        """Run ``query`` once per argument set in one Sync segment: atomically.
+
+        The argument sets are encoded and written in batches of
+        :data:`EXECUTEMANY_BATCH` as the server keeps up, so memory is bounded
+        by one batch, not by all of them; after a server error no more are
+        taken from ``args``. A cached statement the server reports invalid is
+        prepared again and the call retried once, when ``args`` can be read
+        again (a list or tuple) and nothing was written after it.
+        """
         self._check_open()
         if record_class is not None:
             _check_record_class(record_class)
-        if not isinstance(args, (list, tuple)):
-            args = list(args)
-        arg_sets: Sequence[Sequence[Any]] = args
-        async with self._operation(timeout, query=query, args=args) as ctx:
-            op = await self._run_bound(
-                ctx,
-                query,
-                state,
-                lambda st: b"".join(_bind_many(st, arg_sets)),
-                keep_rows=keep_rows,
-                record_class=record_class,
+        if isinstance(args, (str, bytes)) or not isinstance(args, Iterable):
+            raise exceptions.DataError(
+                f"executemany() expects an iterable of argument sequences, "
+                f"got {type(args).__name__}"
             )
-        if op is None:
-            return [] if keep_rows else None
-        return op.rows if keep_rows else None
+        if isinstance(args, tracing.BatchStream):
+            args = iter(args)
+        reiterable = isinstance(args, (list, tuple))
+        cls = record_class or self._record_class
+        async with self._operation(timeout, query=query, args=args) as ctx:
+            retried = False
+            while True:
+                st = (
+                    state or self._cached_statement(query) or await self._prepare_state(ctx, query)
+                )
+                batches = _bind_batches(st, args)
+                try:
+                    first = next(batches, b"")
+                    second = next(batches, b"") if first else b""
+                except BaseException:
+                    if st.transient:
+                        self._stmts_to_close.append(st.name)
+                    raise
+                if not first:
+                    if st.transient:
+                        self._stmts_to_close.append(st.name)
+                    return [] if keep_rows else None
+                tail = messages.close_statement(st.name) if st.transient else b""
+                tail += messages.SYNC
+                if not second:
+                    # One batch: written at once with its Sync, like any statement.
+                    first += tail
+                op = ExecuteOperation(
+                    first,
+                    decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
+                    decoders=st.decoders,
+                    desc=st.desc,
+                    record_class=cls,
+                )
+                try:
+                    if second:
+                        op = await ctx.stream(op, itertools.chain((second,), batches), tail)
+                    else:
+                        op = await ctx.run(op)
+                except exceptions.PostgresError as exc:
+                    if st.transient:
+                        self._stmts_to_close.append(st.name)
+                    if (
+                        state is None
+                        and reiterable
+                        and not retried
+                        and self._is_stale_statement(exc, st)
+                        and ctx.may_rewrite()
+                    ):
+                        retried = True
+                        continue
+                    raise
+                st.status = op.status
+                return op.rows if keep_rows else None
 
     def _is_stale_statement(self, exc: exceptions.PostgresError, st: StatementState) -> bool:
         """Forget ``st`` when the server invalidated it; True when it did not run.
@@ -978,7 +1032,24 @@ def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
     return hook
 
 
-def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]:
+#: Argument sets encoded and written at a time by executemany().
+EXECUTEMANY_BATCH = 1000
+
+
+def _bind_batches(st: StatementState, args: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """Bind + Execute messages for ``args``, :data:`EXECUTEMANY_BATCH` argument sets at a
+    time, encoded only when the previous batch has been written."""
+    it = iter(args)
+    offset = 0
+    while True:
+        rows = list(itertools.islice(it, EXECUTEMANY_BATCH))
+        if not rows:
+            return
+        yield b"".join(_bind_many(st, rows, offset))
+        offset += len(rows)
+
+
+def _bind_many(st: StatementState, args: Sequence[Sequence[Any]], offset: int = 0) -> list[bytes]:
     if not args:
         return []
     try:
@@ -986,7 +1057,7 @@ def _bind_many(st: StatementState, args: Sequence[Sequence[Any]]) -> list[bytes]
     except Exception:  # noqa: S110 - encoding row by row below names the failing element
         pass
     parts = []
-    for index, row in enumerate(args):
+    for index, row in enumerate(args, offset):
         if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
             raise exceptions.DataError(
                 f"invalid input in executemany() argument sequence element #{index}: "

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import exceptions, querylog, tracing
 from .gate import ImplicitBlock
+from .protocol import messages
 from .protocol.core import Operation, ProtocolCore, SimpleQueryOperation
 
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["WireProtocol", "OperationContext", "background_tasks"]
 
 _T = TypeVar("_T")
+
+#: Ends an unfinished Sync segment so that nothing of it commits: a Describe of a
+#: statement that cannot exist fails on the server, which then skips to the Sync.
+_ABORT_SEGMENT = messages.describe_statement("__pgwire_abort_segment__") + messages.SYNC
 
 
 class WireProtocol(asyncio.BufferedProtocol):
@@ -260,6 +265,13 @@ class OperationContext:
         fut: asyncio.Future[None] = loop.create_future()
         self.submit(op, _resolver(conn, fut))
         conn._flush_submitted()
+        return await self._wait(op, fut)
+
+    async def _wait(self, op: _OpT, fut: asyncio.Future[None]) -> _OpT:
+        """Wait for ``op``'s ReadyForQuery within the deadline; abandon it on timeout or
+        cancellation; raise its error."""
+        conn = self.conn
+        loop = conn._loop
         if not op.done:
             try:
                 if self.deadline is None:
@@ -282,6 +294,72 @@ class OperationContext:
         if error is not None:
             raise error
         return op
+
+    async def stream(self, op: _OpT, chunks: Iterator[bytes], tail: bytes) -> _OpT:
+        """Like :meth:`run` for an operation written in pieces: its first messages,
+        then each of ``chunks`` as the transport drains, then ``tail`` (ending in Sync).
+
+        The call holds its place in line until ``tail`` is written, so nothing of
+        another call lands inside the Sync segment. After a server error no more
+        chunks are taken. When the call fails before ``tail`` (a chunk raised, the
+        deadline passed, the task was cancelled), the segment is ended with a
+        message that fails on the server before its Sync, so that nothing written
+        so far commits; a chunk's exception is raised once the server has answered.
+        """
+        conn = self.conn
+        protocol = conn._protocol
+        core = conn._core
+        if not self._in_line or not conn._order.may_write(self):
+            await self.take_turn()
+        loop = conn._loop
+        fut: asyncio.Future[None] = loop.create_future()
+        self.holds += 1
+        try:
+            self.submit(op, _resolver(conn, fut))
+            protocol.flush()
+            try:
+                for chunk in chunks:
+                    if op.error is not None or op.done:
+                        break  # the server failed the segment: send no more
+                    core.send_raw(chunk)
+                    protocol.flush()
+                    await self._drain()
+            except BaseException as exc:
+                if not op.done:
+                    core.send_raw(_ABORT_SEGMENT)
+                    protocol.flush()
+                if isinstance(exc, (asyncio.TimeoutError, asyncio.CancelledError)):
+                    conn._abandon(op)
+                    raise
+                if not op.done:
+                    await asyncio.shield(fut)
+                raise
+            if not op.done:
+                core.send_raw(tail)
+                protocol.flush()
+        finally:
+            self.holds -= 1
+            if not self.holds and self._in_line:
+                self._in_line = False
+                conn._order.leave(self)
+        return await self._wait(op, fut)
+
+    async def _drain(self) -> None:
+        """Wait (within the deadline) until the transport can take more.
+
+        Always lets the event loop run once, so that the server's answers (an
+        error that ends the segment) are read between two pieces.
+        """
+        protocol = self.conn._protocol
+        if self.deadline is None:
+            await asyncio.sleep(0)
+            await protocol.drain()
+            return
+        remaining = self.deadline - self.conn._loop.time()
+        if remaining <= 0:
+            raise asyncio.TimeoutError()
+        await asyncio.sleep(0)
+        await asyncio.wait_for(protocol.drain(), remaining)
 
     def _track_transaction(self, op: Operation, *, abandoned: bool) -> None:
         """Keep the gate's blocks in step with the server's transaction status.

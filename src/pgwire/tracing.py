@@ -41,7 +41,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["BatchArgs", "Finisher", "Observer", "Target", "add_observer", "remove_observer"]
+__all__ = [
+    "BatchArgs",
+    "BatchStream",
+    "Finisher",
+    "Observer",
+    "Target",
+    "add_observer",
+    "remove_observer",
+]
 
 logger = logging.getLogger("pgwire.tracing")
 
@@ -65,14 +73,27 @@ class BatchArgs(list):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+class BatchStream:
+    """The argument sets of an ``executemany()`` given as an iterator (consumed as sent)."""
+
+    __slots__ = ("_it",)
+
+    def __init__(self, it: Any) -> None:
+        self._it = it
+
+    def __iter__(self) -> Any:
+        return iter(self._it)
+
+
 def as_batch(args: Any) -> Any:
-    """``args`` as :class:`BatchArgs` when it is iterable; else unchanged (it fails later)."""
-    if isinstance(args, (str, bytes)):
-        return args
-    try:
+    """``args`` marked as one call's argument sets: :class:`BatchArgs` for a list or tuple,
+    :class:`BatchStream` for another iterable (not consumed here); else unchanged (it
+    fails later)."""
+    if isinstance(args, (list, tuple)):
         return BatchArgs(args)
-    except TypeError:
+    if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
         return args
+    return BatchStream(args)
 
 
 class Observer:

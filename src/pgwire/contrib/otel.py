@@ -182,7 +182,8 @@ class OpenTelemetryObserver(tracing.Observer):
     ) -> tracing.Finisher:
         scan = _scan(query)
         operation = scan.operation
-        batch = isinstance(args, tracing.BatchArgs) and len(args) >= 2
+        sized = isinstance(args, tracing.BatchArgs)
+        batch = (sized and len(args) >= 2) or isinstance(args, tracing.BatchStream)
         if batch:
             operation = f"BATCH {operation}" if operation else "BATCH"
         attributes = self._target_attributes(target)
@@ -191,7 +192,7 @@ class OpenTelemetryObserver(tracing.Observer):
                 attributes["db.operation.name"] = operation
             if self.experimental:
                 attributes["db.operation"] = operation
-        if batch:
+        if batch and sized:
             attributes["db.operation.batch.size"] = len(args)
         if self.capture_query_text:
             text = query if scan.placeholders or self.raw_query_text else scan.sanitized
