@@ -8,11 +8,13 @@ Contracts shared by every method:
   transport's write buffer has drained (``pause_writing``). Output is handed
   to the consumer as it arrives and reading from the socket pauses while more
   than :data:`READ_HIGH_WATER` bytes wait for a slow consumer.
-* The connection's operation lock is held until the server has ended the
-  COPY. A failure on the client side (a source or an output that raises, a
-  record that cannot be encoded, the timeout, cancellation of the task) ends
-  a COPY FROM with CopyFail, so the server rolls back everything it received,
-  and a COPY TO with a CancelRequest; the connection stays usable.
+* A COPY is an exclusive call (:mod:`pgwire.gate`): it keeps every other call
+  off the connection until the server has ended it. A failure on the client
+  side (a source or an output that raises, a record that cannot be encoded,
+  the timeout, cancellation of the task) ends a COPY FROM with CopyFail, so the
+  server rolls back everything it received, and a COPY TO with a CancelRequest
+  (the COPY is alone on the wire, so the cancel can hit nothing else); the call
+  raises at once and the connection stays usable.
 * Table, schema and column names are always quoted identifiers;
   ``table_name`` is never split at dots (use ``schema_name``). ``where`` is an
   SQL expression and is passed through as such.
