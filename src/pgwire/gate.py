@@ -136,6 +136,7 @@ class Gate:
         "_last_inside_use",
         "_watchdog",
         "_describe",
+        "_watched_tasks",
     )
 
     def __init__(self, describe: Callable[[], str] = lambda: "the connection") -> None:
@@ -149,6 +150,8 @@ class Gate:
         self._last_inside_use = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
         self._describe = describe
+        #: Tasks that own a block and whose end this gate listens for (rule 3).
+        self._watched_tasks: set[asyncio.Task[object]] = set()
 
     @property
     def busy(self) -> bool:
@@ -277,7 +280,7 @@ class Gate:
         self.blocks.append(block)
         self.owners[block] = task
         if task is not None:
-            task.add_done_callback(self._owner_done)
+            self._watch(task)
         self._last_inside_use = _now()
         self._enter_context((block,))
 
@@ -288,6 +291,7 @@ class Gate:
             for closed in self.blocks[index:]:
                 self.owners.pop(closed, None)
             del self.blocks[index:]
+            self._unwatch_idle()
         current = current_transactions.get()
         if block in current:
             current_transactions.set(tuple(t for t in current if t is not block))
@@ -297,19 +301,22 @@ class Gate:
         """The session left every transaction block (ROLLBACK, reset, lost connection)."""
         self.blocks.clear()
         self.owners.clear()
+        self._unwatch_idle()
         self._wake()
 
     def hand_over(self, task: asyncio.Task[object]) -> None:
         """``task`` owns every open block from now on (it will end them)."""
         for block in self.blocks:
             self.owners[block] = task
-        task.add_done_callback(self._owner_done)
+        self._watch(task)
+        self._unwatch_idle()
 
     def _adopt(self, task: asyncio.Task[object] | None) -> None:
         for block in self.blocks:
             self.owners[block] = task
         if task is not None:
-            task.add_done_callback(self._owner_done)
+            self._watch(task)
+        self._unwatch_idle()
         if task is asyncio.current_task():
             self._enter_context()
 
@@ -321,7 +328,21 @@ class Gate:
             current_transactions.set((*current, *add))
 
     def _owner_done(self, task: asyncio.Future[object]) -> None:
+        self._watched_tasks.discard(task)
         self._wake()
+
+    def _watch(self, task: asyncio.Task[object]) -> None:
+        if task not in self._watched_tasks:
+            self._watched_tasks.add(task)
+            task.add_done_callback(self._owner_done)
+
+    def _unwatch_idle(self) -> None:
+        """Stop listening for tasks that own no block any more (a long-lived task that
+        runs many transactions must not collect one callback per block)."""
+        owning = set(self.owners.values())
+        for task in [t for t in self._watched_tasks if t not in owning]:
+            self._watched_tasks.discard(task)
+            task.remove_done_callback(self._owner_done)
 
     # ------------------------------------------------------------ rule 4
 

@@ -377,3 +377,16 @@ async def test_a_pool_does_not_run_a_terminated_script_again(
             assert await observer.fetchval("SELECT count(*) FROM term_once") == 1
     finally:
         await observer.execute("DROP TABLE term_once")
+
+
+async def test_a_long_lived_task_running_many_transactions_leaves_no_callbacks_behind(
+    conn: pgwire.Connection,
+) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    for _ in range(50):
+        async with conn.transaction():
+            async with conn.transaction():
+                await conn.execute("SELECT 1")
+    # Only the gate's own watchers would pile up; none may be left once the blocks ended.
+    assert not conn._gate._watched_tasks
