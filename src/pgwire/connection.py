@@ -138,7 +138,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._addr = addr
         self._params = params
         self._config = config
-        self._gate = Gate(self._describe_for_errors)
+        self._gate = Gate(_weak_describe(self))
         self._order = WriteOrder()
         #: Operations written by calls so far (a stale-statement retry checks it).
         self._written = 0
@@ -1018,6 +1018,17 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._closed = True
         self._core.abort(exc)
         self._transport.abort()
+
+
+def _weak_describe(conn: Connection) -> Callable[[], str]:
+    """How the gate names ``conn`` in errors, without keeping it alive (no cycle)."""
+    ref = weakref.ref(conn)
+
+    def describe() -> str:
+        target = ref()
+        return "the connection" if target is None else target._describe_for_errors()
+
+    return describe
 
 
 def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
