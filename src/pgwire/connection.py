@@ -690,8 +690,11 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         record_class: type[Record] | None = None,
         state: StatementState | None = None,
     ) -> Any:
-        """Run ``query`` once per argument set in one Sync segment: atomically.
+        """Run ``query`` once per argument set in one Sync segment.
 
+        Outside a transaction block the call is atomic: on any failure nothing
+        of it commits. Inside one, what ran before a client-side failure (the
+        input raised, the deadline passed) stays in the block, as with asyncpg.
         The argument sets are encoded and written in batches of
         :data:`EXECUTEMANY_BATCH` as the server keeps up, so memory is bounded
         by one batch, not by all of them; after a server error no more are
@@ -720,7 +723,6 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 batches = _bind_batches(st, args)
                 try:
                     first = next(batches, b"")
-                    second = next(batches, b"") if first else b""
                 except BaseException:
                     if st.transient:
                         self._stmts_to_close.append(st.name)
@@ -729,9 +731,17 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                     if st.transient:
                         self._stmts_to_close.append(st.name)
                     return [] if keep_rows else None
+                rest: Iterator[bytes] | None
+                try:
+                    second = next(batches, b"")
+                    rest = itertools.chain((second,), batches) if second else None
+                except Exception as exc:
+                    # The input failed after the first batch: that batch goes out
+                    # (a server error in it wins, as with asyncpg), then the failure.
+                    rest = _raising(exc)
                 tail = messages.close_statement(st.name) if st.transient else b""
                 tail += messages.SYNC
-                if not second:
+                if rest is None:
                     # One batch: written at once with its Sync, like any statement.
                     first += tail
                 op = ExecuteOperation(
@@ -742,10 +752,17 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                     record_class=cls,
                 )
                 try:
-                    if second:
-                        op = await ctx.stream(op, itertools.chain((second,), batches), tail)
-                    else:
+                    if rest is None:
                         op = await ctx.run(op)
+                    else:
+                        op = await ctx.stream(
+                            op,
+                            rest,
+                            tail,
+                            # In the caller's transaction block asyncpg keeps the
+                            # executions that ran before a client-side failure.
+                            atomic=not self.is_in_transaction(),
+                        )
                 except exceptions.PostgresError as exc:
                     if st.transient:
                         self._stmts_to_close.append(st.name)
@@ -1043,21 +1060,35 @@ def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
     return hook
 
 
-#: Argument sets encoded and written at a time by executemany().
+#: At most this many argument sets go into one executemany() batch ...
 EXECUTEMANY_BATCH = 1000
+#: ... and about this many bytes: a batch of large rows holds fewer of them.
+EXECUTEMANY_BATCH_BYTES = 160 * 1024
+#: Argument sets encoded first, to learn their size.
+_PROBE_ROWS = 4
 
 
 def _bind_batches(st: StatementState, args: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    """Bind + Execute messages for ``args``, :data:`EXECUTEMANY_BATCH` argument sets at a
-    time, encoded only when the previous batch has been written."""
+    """Bind + Execute messages for ``args``, one batch (:data:`EXECUTEMANY_BATCH` argument
+    sets, about :data:`EXECUTEMANY_BATCH_BYTES`) at a time, each encoded only when the
+    previous one has been written."""
     it = iter(args)
     offset = 0
+    n = _PROBE_ROWS
     while True:
-        rows = list(itertools.islice(it, EXECUTEMANY_BATCH))
+        rows = list(itertools.islice(it, n))
         if not rows:
             return
-        yield b"".join(_bind_many(st, rows, offset))
+        parts = _bind_many(st, rows, offset)
         offset += len(rows)
+        size = sum(map(len, parts))
+        n = max(1, min(EXECUTEMANY_BATCH, EXECUTEMANY_BATCH_BYTES * len(rows) // max(size, 1)))
+        if len(rows) == _PROBE_ROWS and n > _PROBE_ROWS and offset == _PROBE_ROWS:
+            # Small rows: the first batch takes as many as the others.
+            more = list(itertools.islice(it, n - _PROBE_ROWS))
+            parts += _bind_many(st, more, offset)
+            offset += len(more)
+        yield b"".join(parts)
 
 
 def _bind_many(st: StatementState, args: Sequence[Sequence[Any]], offset: int = 0) -> list[bytes]:
@@ -1077,10 +1108,23 @@ def _bind_many(st: StatementState, args: Sequence[Sequence[Any]], offset: int = 
         try:
             parts.append(st.bind_execute(row))
         except (exceptions.DataError, exceptions.InterfaceError) as exc:
-            raise type(exc)(
-                f"{exc.args[0]} (in element #{index} of executemany() sequence)"
-            ) from exc
+            raise type(exc)(_in_element(str(exc.args[0]), index)) from exc
     return parts
+
+
+def _raising(exc: BaseException) -> Iterator[bytes]:
+    """A batch iterator that fails with ``exc`` when asked for its first batch."""
+    raise exc
+    yield b""  # pragma: no cover - makes this a generator
+
+
+def _in_element(message: str, index: int) -> str:
+    """An argument error's message naming the executemany() element (asyncpg's wording)."""
+    where = f" in element #{index} of executemany() sequence"
+    head, sep, rest = message.partition(":")
+    if sep and head.startswith("invalid input for query argument"):
+        return head + where + sep + rest
+    return f"{message} ({where.strip()})"
 
 
 def _add_callback(callbacks: list[Callable[..., Any]], callback: Any, what: str) -> None:

@@ -34,7 +34,8 @@ _T = TypeVar("_T")
 
 #: Ends an unfinished Sync segment so that nothing of it commits: a Describe of a
 #: statement that cannot exist fails on the server, which then skips to the Sync.
-_ABORT_SEGMENT = messages.describe_statement("__pgwire_abort_segment__") + messages.SYNC
+_ABORT_NAME = "__pgwire_abort_segment__"
+_ABORT_SEGMENT = messages.describe_statement(_ABORT_NAME) + messages.SYNC
 
 
 class WireProtocol(asyncio.BufferedProtocol):
@@ -295,16 +296,20 @@ class OperationContext:
             raise error
         return op
 
-    async def stream(self, op: _OpT, chunks: Iterator[bytes], tail: bytes) -> _OpT:
+    async def stream(
+        self, op: _OpT, chunks: Iterator[bytes], tail: bytes, *, atomic: bool = True
+    ) -> _OpT:
         """Like :meth:`run` for an operation written in pieces: its first messages,
         then each of ``chunks`` as the transport drains, then ``tail`` (ending in Sync).
 
         The call holds its place in line until ``tail`` is written, so nothing of
         another call lands inside the Sync segment. After a server error no more
         chunks are taken. When the call fails before ``tail`` (a chunk raised, the
-        deadline passed, the task was cancelled), the segment is ended with a
-        message that fails on the server before its Sync, so that nothing written
-        so far commits; a chunk's exception is raised once the server has answered.
+        deadline passed, the task was cancelled) and ``atomic`` is true, the segment
+        is ended with a message that fails on the server before its Sync, so that
+        nothing written so far commits; with ``atomic`` false (inside the caller's
+        transaction block, where asyncpg keeps what ran) it is ended with ``tail``.
+        A chunk's exception is raised once the server has answered.
         """
         conn = self.conn
         protocol = conn._protocol
@@ -326,13 +331,18 @@ class OperationContext:
                     await self._drain()
             except BaseException as exc:
                 if not op.done:
-                    core.send_raw(_ABORT_SEGMENT)
+                    core.send_raw(_ABORT_SEGMENT if atomic else tail)
                     protocol.flush()
                 if isinstance(exc, (asyncio.TimeoutError, asyncio.CancelledError)):
                     conn._abandon(op)
                     raise
                 if not op.done:
                     await asyncio.shield(fut)
+                server_error = op.error
+                if server_error is not None and _ABORT_NAME not in str(server_error):
+                    # The server failed the segment before the input did: its error
+                    # wins, as with asyncpg.
+                    raise server_error from exc
                 raise
             if not op.done:
                 core.send_raw(tail)

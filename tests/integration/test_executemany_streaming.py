@@ -119,3 +119,37 @@ async def test_a_call_made_during_a_streaming_executemany_runs_after_it(
     count = await conn.fetchval("SELECT count(*) FROM em_order")
     await many
     assert count == 5_000
+
+
+async def test_a_server_error_before_the_input_fails_wins_over_the_input_error(
+    conn: pgwire.Connection,
+) -> None:
+    await conn.execute("CREATE TEMP TABLE em_conflict (a text, b int PRIMARY KEY)")
+
+    def rows() -> Iterator[tuple[str]]:
+        for y in range(4, -1, -1):
+            yield ("a" * 32768,) if 1 / y else ("",)
+
+    with pytest.raises(pgwire.UniqueViolationError):
+        await conn.executemany("INSERT INTO em_conflict VALUES ($1, 0)", rows())
+    assert await conn.fetchval("SELECT count(*) FROM em_conflict") == 0
+
+
+async def test_executemany_in_a_transaction_keeps_what_ran_before_its_input_failed(
+    conn: pgwire.Connection,
+) -> None:
+    await conn.execute("CREATE TEMP TABLE em_tx (a text, b int)")
+
+    def rows() -> Iterator[tuple[str, int]]:
+        for y in range(10, -1, -1):
+            yield "a" * 32768, int(y + y / y)
+
+    tr = conn.transaction()
+    await tr.start()
+    with pytest.raises(ZeroDivisionError):
+        await conn.executemany("INSERT INTO em_tx VALUES ($1, $2)", rows())
+    # Whole batches that went out before the failure ran inside the block (as asyncpg).
+    kept = await conn.fetchval("SELECT count(*) FROM em_tx")
+    assert 0 < kept < 11
+    await tr.rollback()
+    assert await conn.fetchval("SELECT count(*) FROM em_tx") == 0
