@@ -332,6 +332,14 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._log_listeners.clear()
         query = self.get_reset_query()
         if self.is_in_transaction():
+            # asyncpg reports this through the loop's exception handler, not an exception.
+            self._loop.call_exception_handler(
+                {
+                    "message": "Resetting connection with an active transaction "
+                    f"{self._top_xact!r}",
+                    "connection": self,
+                }
+            )
             query = "ROLLBACK;\n" + query
         # Whoever opened them, the blocks end here; the reset runs outside them.
         self._top_xact = None

@@ -85,6 +85,10 @@ class Transaction:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if exc_type is GeneratorExit and self._conn._release_ctr != self._release_ctr:
+                # An async generator finalised after its pool connection was released:
+                # the release rolled the block back already (asyncpg does the same).
+                return
             if exc_type is not None:
                 await self._rollback()
             else:
