@@ -332,14 +332,16 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._log_listeners.clear()
         query = self.get_reset_query()
         if self.is_in_transaction():
-            # asyncpg reports this through the loop's exception handler, not an exception.
-            self._loop.call_exception_handler(
-                {
-                    "message": "Resetting connection with an active transaction "
-                    f"{self._top_xact!r}",
-                    "connection": self,
-                }
-            )
+            top = self._top_xact
+            if top is None or not top._managed:
+                # asyncpg reports this through the loop's exception handler (a block in
+                # ``async with`` is sure to end on its own and is not reported).
+                self._loop.call_exception_handler(
+                    {
+                        "message": f"Resetting connection with an active transaction {top!r}",
+                        "connection": self,
+                    }
+                )
             query = "ROLLBACK;\n" + query
         # Whoever opened them, the blocks end here; the reset runs outside them.
         self._top_xact = None
