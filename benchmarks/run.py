@@ -68,6 +68,7 @@ WORKLOADS = {
         Workload("executemany", "executemany 100k rows", "rows/s"),
         Workload("copy_records", "COPY records 100k rows", "rows/s"),
         Workload("pool", "100 tasks / pool of 10", "q/s"),
+        Workload("pipeline", "100 tasks / 1 connection", "q/s"),
         Workload("memory", "peak RSS, 1M rows x 5 cols", "MB"),
     )
 }
@@ -85,6 +86,8 @@ class Driver:
     """The few operations the workloads need, for one driver."""
 
     placeholder = "$"
+    #: Tasks may share one connection (pipelining); otherwise they take turns with a lock.
+    pipelines = False
 
     async def connect(self, dsn: str) -> Any:
         raise NotImplementedError
@@ -114,6 +117,8 @@ class AsyncpgLike(Driver):
 
     def __init__(self, module: Any) -> None:
         self.module = module
+        # asyncpg raises "another operation is in progress" for a shared connection.
+        self.pipelines = module.__name__ == "pgwire"
 
     async def connect(self, dsn: str) -> Any:
         return await self.module.connect(dsn)
@@ -356,6 +361,24 @@ async def run_workload(driver: Driver, workload: str, dsn: str, args: argparse.N
     if workload == "pool":
         done = await driver.pool_run(dsn, 100, args.concurrency, duration)
         return done / duration
+    if workload == "pipeline":
+        if isinstance(driver, Pg8000):
+            raise Skip("pg8000 has no asyncio connection")
+        conn = await driver.connect(dsn)
+        try:
+            await driver.fetch(conn, "SELECT 1")
+            lock = None if driver.pipelines else asyncio.Lock()
+
+            async def shared() -> int:
+                if lock is None:
+                    return await driver.fetch(conn, "SELECT 1")
+                async with lock:
+                    return await driver.fetch(conn, "SELECT 1")
+
+            done = await _run_tasks(100, duration, shared)
+            return done / duration
+        finally:
+            await driver.close(conn)
     if workload == "select1":
         conns = [await driver.connect(dsn) for _ in range(args.concurrency)]
         try:
