@@ -146,6 +146,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._writes_held = 0
         self._watched: dict[Operation, asyncio.Future[None]] = {}
         self._cancelling: Operation | None = None
+        #: close() is under way: every statement still on the wire is cancelled.
+        self._closing = False
         self._query_loggers: list[Callable[..., Any]] = []
         self._closed = False
         self._codecs = CodecRegistry(parent=BUILTIN)
@@ -197,8 +199,11 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         return self._closed or self._protocol.lost.done() or self._core._closed()
 
     def is_in_transaction(self) -> bool:
-        """True when the session is inside a transaction block (even a failed one)."""
-        return self._core.transaction_status in ("T", "E")
+        """True when the session is inside a transaction block (even a failed one).
+
+        False once the connection is closed: the server ended the transaction.
+        """
+        return self._core.transaction_status in ("T", "E") and not self.is_closed()
 
     def get_reset_query(self) -> str:
         """The statements :meth:`reset` runs to return the session to a clean state."""
@@ -477,40 +482,51 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     # ------------------------------------------------------------ closing
 
     async def close(self, *, timeout: float | None = None) -> None:
-        """Close gracefully, waiting at most ``timeout`` seconds (default 5).
+        """Close gracefully, waiting at most ``timeout`` seconds.
 
-        A query still running on the server is cancelled (its caller gets
-        :class:`QueryCanceledError`, as with asyncpg); Terminate follows the
-        operations already written, whose callers get their results. When the
-        server has not hung up within ``timeout``, the connection is aborted
-        and ``asyncio.TimeoutError`` raised.
+        Statements still on the wire are cancelled one after another (their
+        callers get :class:`QueryCanceledError`, as with asyncpg), then
+        Terminate ends the session. When the server has not hung up within
+        ``timeout``, the connection is aborted and ``asyncio.TimeoutError``
+        raised; without a ``timeout`` it is aborted after 5 s and ``close()``
+        returns.
         """
         if self.is_closed():
             self._closed = True
             return
-        self._closed = True
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0
         ):
             raise exceptions.InterfaceError(f"invalid close timeout {timeout!r}")
-        core = self._core
-        head = core.head
-        if head is not None and not head.harmless_to_cancel:
-            # Nothing new is written after Terminate, so no fence is needed.
-            head.cancel_state = Operation.CANCEL_SENT
-            self._spawn(self._cancel_on_server())
+        self._closed = True
+        self._closing = True
+        # Nothing new is written after Terminate, so no fence is needed: each statement
+        # is cancelled as it reaches the head (see _after_operation).
+        self._cancel_closing_head()
         transport = self._transport
         try:
-            core.send_raw(messages.TERMINATE)
+            self._core.send_raw(messages.TERMINATE)
             self._protocol.flush()
         except Exception:  # the transport broke while writing Terminate
             transport.abort()
         grace = CLOSE_GRACE if timeout is None else timeout
         try:
             await asyncio.wait_for(asyncio.shield(self._protocol.lost), grace)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except asyncio.TimeoutError:
+            transport.abort()
+            if timeout is not None:
+                raise
+        except asyncio.CancelledError:
             transport.abort()
             raise
+
+    def _cancel_closing_head(self) -> None:
+        """While closing: cancel the statement at the head of the queue, once."""
+        head = self._core.head
+        if head is None or head.harmless_to_cancel or head.cancel_state == Operation.CANCEL_SENT:
+            return
+        head.cancel_state = Operation.CANCEL_SENT
+        self._spawn(self._cancel_on_server())
 
     def terminate(self) -> None:
         """Close the connection at once, without telling the server."""
@@ -652,6 +668,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         cls = record_class or self._record_class
         retried = False
         while True:
+            if state is None and not ctx.has_turn():
+                # Look the cache up only with the turn in hand: until this call writes,
+                # nobody else prepares, so nobody can evict (and Close) what it found.
+                await ctx.take_turn()
             st = state or self._cached_statement(query) or await self._prepare_state(ctx, query)
             try:
                 payload = bind(st)
@@ -727,6 +747,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         async with self._operation(timeout, query=query, args=args) as ctx:
             retried = False
             while True:
+                if state is None and not ctx.has_turn():
+                    await ctx.take_turn()  # before the cache lookup: see _run_bound
                 st = (
                     state or self._cached_statement(query) or await self._prepare_state(ctx, query)
                 )
@@ -997,7 +1019,11 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         if ended is not None and not ended.done():
             ended.set_result(None)
         head = self._core.head
-        if head is not None and head.cancel_state == Operation.CANCEL_WANTED:
+        if head is None:
+            return
+        if self._closing:
+            self._cancel_closing_head()
+        elif head.cancel_state == Operation.CANCEL_WANTED:
             self._cancel_if_alone()
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import exceptions, querylog, tracing
-from .gate import ImplicitBlock
+from .gate import ImplicitBlock, reserved_place
 from .protocol import messages
 from .protocol.core import Operation, ProtocolCore, SimpleQueryOperation
 
@@ -156,17 +156,29 @@ class OperationContext:
         conn = self.conn
         self._started = time.monotonic()
         gate = conn._gate
+        reservation = reserved_place.get()
+        if reservation is not None:
+            reserved_place.set(None)  # one call per reservation
+            if reservation.order is not conn._order:
+                reservation = None
         if not gate.try_enter(self.exclusive):
+            if reservation is not None:
+                # Waiting for admission: the reserved place must not hold others back.
+                conn._order.cancel(reservation)
+                reservation = None
             try:
                 await gate.enter(self.exclusive, self.deadline)
             except asyncio.TimeoutError:
                 raise asyncio.TimeoutError() from None
         if conn.is_closed():
             gate.leave(self.exclusive)
+            if reservation is not None:
+                conn._order.cancel(reservation)
             raise conn._closed_error()
         if gate.blocks:
             self._block = gate.blocks[-1]
-        conn._order.join(self)
+        if reservation is None or not conn._order.claim(reservation, self):
+            conn._order.join(self)
         self._in_line = True
         if tracing.observers and self.query is not None:
             params = conn._params
@@ -207,6 +219,10 @@ class OperationContext:
         conn._after_operation(op)
         self._track_transaction(op, abandoned=True)
         conn._gate.leave(self.exclusive)
+
+    def has_turn(self) -> bool:
+        """True when this call may write now (no waiting needed)."""
+        return self._in_line and self.conn._order.may_write(self)
 
     async def take_turn(self) -> None:
         """Wait (within the deadline) until this call may write (gate rules 6, 7)."""

@@ -64,6 +64,8 @@ from . import exceptions
 __all__ = [
     "Gate",
     "WriteOrder",
+    "Reservation",
+    "reserved_place",
     "ImplicitBlock",
     "current_transactions",
     "may_open_transaction",
@@ -380,6 +382,22 @@ class Gate:
         self._arm_watchdog()
 
 
+#: A place in line reserved for the call the running task is about to make (a
+#: ``conn.pipeline()`` statement reserves it when added, its task makes the call later).
+reserved_place: contextvars.ContextVar[Reservation | None] = contextvars.ContextVar(
+    "pgwire_reserved_place", default=None
+)
+
+
+class Reservation:
+    """A place in a :class:`WriteOrder` line held for a call not made yet."""
+
+    __slots__ = ("order",)
+
+    def __init__(self, order: WriteOrder) -> None:
+        self.order = order
+
+
 class WriteOrder:
     """The line of admitted calls and the fence (rules 6 and 7 of the module).
 
@@ -423,6 +441,25 @@ class WriteOrder:
                 self._waiting.pop(place, None)
                 if timer is not None:
                     timer.cancel()
+
+    def reserve(self) -> Reservation:
+        """Hold the next place in line for a call to be made later (:meth:`claim`)."""
+        reservation = Reservation(self)
+        self._line.append(reservation)
+        return reservation
+
+    def claim(self, reservation: Reservation, place: object) -> bool:
+        """``place`` takes ``reservation``'s place in line; False when it is gone."""
+        line = self._line
+        for index, held in enumerate(line):
+            if held is reservation:
+                line[index] = place
+                return True
+        return False
+
+    def cancel(self, reservation: Reservation) -> None:
+        """Give up ``reservation`` (its call was not made, or waits elsewhere)."""
+        self.leave(reservation)
 
     def rejoin_first(self, place: object) -> None:
         """Put ``place`` back at the head of the line (it writes again before anyone)."""

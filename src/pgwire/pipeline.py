@@ -20,11 +20,13 @@ Parse. Leaving the block waits for every statement.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import exceptions
+from .gate import reserved_place
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -112,7 +114,16 @@ class Pipeline:
             raise exceptions.InterfaceError(
                 "statements can only be added inside `async with conn.pipeline()`"
             )
-        task = asyncio.ensure_future(coro)
+        order = self._conn._order
+        reservation = order.reserve()
+        # The statement takes its place in line now, not when its task first runs, so
+        # it is written before any call made after it was added (gate rule 6).
+        context = contextvars.copy_context()
+        context.run(reserved_place.set, reservation)
+        # The task copies the context current when it is created: this one.
+        task = context.run(asyncio.ensure_future, coro)
+        # A task that never made its call (cancelled first) gives the place back.
+        task.add_done_callback(lambda _t: order.cancel(reservation))
         # The outcome is read through result(); do not report it as never retrieved.
         task.add_done_callback(_consume)
         result = PipelineResult(task, query)

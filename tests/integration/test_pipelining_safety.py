@@ -390,3 +390,68 @@ async def test_a_long_lived_task_running_many_transactions_leaves_no_callbacks_b
                 await conn.execute("SELECT 1")
     # Only the gate's own watchers would pile up; none may be left once the blocks ended.
     assert not conn._gate._watched_tasks
+
+
+async def test_a_cached_statement_evicted_by_calls_ahead_in_line_is_prepared_again(
+    dsn: str,
+) -> None:
+    conn = await pgwire.connect(dsn, statement_cache_size=1)
+    try:
+        await conn.fetchval("SELECT 1")  # cached
+        results = await asyncio.gather(
+            conn.fetchval("SELECT 2"),  # first use: evicts "SELECT 1"
+            conn.fetchval("SELECT 3"),
+            conn.fetchval("SELECT 1"),
+            conn.fetchval("SELECT 1"),
+        )
+        assert results == [2, 3, 1, 1]
+    finally:
+        await conn.close()
+
+
+async def test_a_pipeline_statement_runs_before_a_call_made_after_it_was_added(
+    conn: pgwire.Connection,
+) -> None:
+    await conn.execute("CREATE TEMP SEQUENCE po_seq; CREATE TEMP TABLE po (who text, v bigint)")
+    added = asyncio.Event()
+
+    async def piped() -> None:
+        async with conn.pipeline() as p:
+            p.execute("INSERT INTO po VALUES ('pipe', nextval('po_seq'))")
+            added.set()
+
+    async def plain() -> None:
+        await added.wait()
+        await conn.execute("INSERT INTO po VALUES ('plain', nextval('po_seq'))")
+
+    # piped() runs first; plain() was scheduled before the pipeline task was created.
+    await asyncio.gather(piped(), plain())
+    rows = await conn.fetch("SELECT who FROM po ORDER BY v")
+    assert [r["who"] for r in rows] == ["pipe", "plain"]
+
+
+async def test_a_pipeline_statement_cancelled_before_it_ran_holds_nobody_back(
+    conn: pgwire.Connection,
+) -> None:
+    async with conn.pipeline() as p:
+        doomed = p.fetchval("SELECT 1")
+        doomed._task.cancel()
+    assert await asyncio.wait_for(conn.fetchval("SELECT 2"), 5) == 2
+
+
+async def test_close_cancels_every_statement_still_on_the_wire(
+    conn: pgwire.Connection, observer: pgwire.Connection
+) -> None:
+    pid = conn.get_server_pid()
+    calls = [asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(3)")) for _ in range(3)]
+    await wait_until_active(observer, pid, "pg_sleep(3)")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await conn.close()  # no timeout: returns, never raises TimeoutError
+    assert loop.time() - started < 2
+    for result in await asyncio.gather(*calls, return_exceptions=True):
+        assert isinstance(result, pgwire.QueryCanceledError), result
+    assert not conn.is_in_transaction()
+    assert (
+        await observer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid) == 0
+    )
