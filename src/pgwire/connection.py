@@ -468,11 +468,13 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._closed = True
         self._top_xact = None
         self._gate.close_all_blocks()
-        self._order.lower_all_fences()
+        self._order.close()
         self._stmt_cache.clear()
         self._on_session_closed(None)
 
     def _on_session_closed(self, exc: BaseException | None) -> None:
+        # Calls waiting for their turn go on and fail with the session's error.
+        self._order.close()
         # Scheduled before the failed calls resume: termination listeners have run by
         # the time a call that failed with the connection returns (as in asyncpg).
         for cb in self._termination_listeners:

@@ -406,17 +406,21 @@ class WriteOrder:
     with :meth:`leave` once they wrote their last operation (or gave up).
     """
 
-    __slots__ = ("_line", "_fences", "_waiting")
+    __slots__ = ("_line", "_fences", "_waiting", "_closed")
 
     def __init__(self) -> None:
         self._line: deque[object] = deque()
         self._fences = 0
         self._waiting: dict[object, asyncio.Future[None]] = {}
+        #: The connection is gone: everybody may "write" (and fail with its error).
+        self._closed = False
 
     def join(self, place: object) -> None:
         self._line.append(place)
 
     def may_write(self, place: object) -> bool:
+        if self._closed:
+            return True
         return not self._fences and self._line[0] is place
 
     @property
@@ -481,13 +485,17 @@ class WriteOrder:
         self._fences += 1
 
     def lower_fence(self) -> None:
-        self._fences -= 1
+        if self._fences > 0:
+            self._fences -= 1
         self._wake()
 
-    def lower_all_fences(self) -> None:
-        """The connection is gone: wake everybody (their writes fail)."""
+    def close(self) -> None:
+        """The connection is gone: nobody waits any more (their writes fail)."""
+        self._closed = True
         self._fences = 0
-        self._wake()
+        for fut in list(self._waiting.values()):
+            if not fut.done():
+                fut.set_result(None)
 
     def _wake(self) -> None:
         if self._fences or not self._line:

@@ -455,3 +455,22 @@ async def test_close_cancels_every_statement_still_on_the_wire(
     assert (
         await observer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid) == 0
     )
+
+
+async def test_calls_waiting_for_their_turn_fail_at_once_when_the_session_is_terminated(
+    conn: pgwire.Connection, observer: pgwire.Connection
+) -> None:
+    pid = conn.get_server_pid()
+    slow = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.3)", timeout=0.05))
+    await asyncio.sleep(0.1)  # timed out: its cancel is on its way or done
+    # First use: holds the line for its Parse; the others queue behind it.
+    waiting = [asyncio.ensure_future(conn.fetchval(f"SELECT {i} + $1::int", 0)) for i in range(5)]
+    await asyncio.sleep(0)
+    await observer.fetchval("SELECT pg_terminate_backend($1)", pid)
+    results = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
+    assert all(
+        isinstance(r, (pgwire.ConnectionDoesNotExistError, pgwire.InterfaceError)) or r == i
+        for i, r in enumerate(results)
+    ), results
+    with pytest.raises(asyncio.TimeoutError):
+        await slow
