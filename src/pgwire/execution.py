@@ -301,10 +301,10 @@ class OperationContext:
                         raise asyncio.TimeoutError()
                     await asyncio.wait_for(asyncio.shield(fut), remaining)
             except asyncio.TimeoutError:
-                conn._abandon(op)
+                self._give_up(op)
                 raise asyncio.TimeoutError() from None
             except asyncio.CancelledError:
-                conn._abandon(op)
+                self._give_up(op)
                 raise
         self._track_transaction(op, abandoned=False)
         error = op.error
@@ -350,7 +350,7 @@ class OperationContext:
                     core.send_raw(_ABORT_SEGMENT if atomic else tail)
                     protocol.flush()
                 if isinstance(exc, (asyncio.TimeoutError, asyncio.CancelledError)):
-                    conn._abandon(op)
+                    self._give_up(op)
                     raise
                 if not op.done:
                     await asyncio.shield(fut)
@@ -386,6 +386,19 @@ class OperationContext:
             raise asyncio.TimeoutError()
         await asyncio.sleep(0)
         await asyncio.wait_for(protocol.drain(), remaining)
+
+    def _give_up(self, op: Operation) -> None:
+        """The caller stops waiting for ``op`` (deadline, cancellation).
+
+        An operation still running is abandoned (connection rule 2). One that
+        ended just before (its answer arrived in the same loop iteration as the
+        cancellation) is treated the same way for the transaction it may have
+        left open: nobody will end it, so it is rolled back.
+        """
+        if op.done:
+            self._track_transaction(op, abandoned=True)
+        else:
+            self.conn._abandon(op)
 
     def _track_transaction(self, op: Operation, *, abandoned: bool) -> None:
         """Keep the gate's blocks in step with the server's transaction status.

@@ -474,3 +474,20 @@ async def test_calls_waiting_for_their_turn_fail_at_once_when_the_session_is_ter
     ), results
     with pytest.raises(asyncio.TimeoutError):
         await slow
+
+
+async def test_a_bare_begin_cancelled_right_after_its_answer_leaves_no_orphan_transaction(
+    conn: pgwire.Connection,
+) -> None:
+    await conn.execute("CREATE TEMP TABLE orphan (v int)")
+    for _ in range(20):
+        call = asyncio.ensure_future(conn.execute("BEGIN"))
+        while conn._core.transaction_status != "T":
+            await asyncio.sleep(0)
+        call.cancel()  # the answer is in; the task has not resumed yet
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # Nobody owns that transaction: it must not swallow the next statement.
+        await conn.execute("INSERT INTO orphan VALUES (1)")
+        assert not conn.is_in_transaction()
+    assert await conn.fetchval("SELECT count(*) FROM orphan") == 20
