@@ -4,7 +4,8 @@ Each call writes rows under its own keys and records what it reported (success, 
 definite failure, or an unknown outcome: a timeout, a cancellation, a broken
 connection). Calls mix statements on first use with cached ones, scripts containing
 COMMIT, ``transaction()`` blocks with savepoints, sibling tasks' nested blocks, bare
-``BEGIN``, order probes and random timeouts and task cancellations, while a chaos task
+``BEGIN``, order probes (gathered calls, and ``pipeline()`` statements racing a call
+made after them) and random timeouts and task cancellations, while a chaos task
 sends operator cancels (``pg_cancel_backend``) and terminations
 (``pg_terminate_backend``). Afterwards the table is compared with the reports:
 
@@ -200,6 +201,26 @@ async def torture(
             finally:
                 if conn.is_in_transaction() and not conn.is_closed():
                     await conn.execute("ROLLBACK")
+        elif kind == 6:  # a pipeline whose statements race a call made after them
+            n = 4
+            texts = [
+                f"SELECT nextval('{table}_seq') + 0 * $1::int + {rng.randrange(30)}"
+                for _ in range(n)
+            ]
+            ops[0] += n + 1
+            after: list[asyncio.Task[Any]] = []
+            async with conn.pipeline() as p:
+                results = [p.fetchval(t, 0) for t in texts]
+                after.append(asyncio.ensure_future(conn.fetchval(texts[0], 0)))
+            values = []
+            for r, t in zip(results, texts, strict=True):
+                if r.exception() is None:
+                    values.append(int(r.result()) - int(t.rsplit("+ ", 1)[1]))
+            (late,) = await asyncio.gather(*after, return_exceptions=True)
+            if not isinstance(late, BaseException):
+                values.append(int(late) - int(texts[0].rsplit("+ ", 1)[1]))
+            if values != sorted(values):
+                report.misordered.append(("pipeline", values))
         else:  # an order probe: gathered statements, mixed first use and cached
             n = 5
             texts = [
@@ -263,7 +284,7 @@ async def torture(
     tasks: list[asyncio.Task[None]] = []
     for _ in range(calls):
         slot = rng.choice(slots)
-        kind = rng.randrange(6)
+        kind = rng.randrange(8)
         timeout = rng.choice((None, None, None, 0.005, 0.05)) if kind in (0, 1) else None
         cancel = rng.random() < 0.2
         tasks.append(asyncio.ensure_future(run_call(slot, kind, timeout, cancel)))
