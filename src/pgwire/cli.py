@@ -31,9 +31,11 @@ import difflib
 import os
 import platform
 import re
+import stat
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -179,6 +181,58 @@ class _CountingReader:
         return data
 
 
+class _Output:
+    """The ``--to`` file, replaced only when the dump succeeds.
+
+    A regular file (or a new one) is written as a temporary file in the same
+    directory and renamed over the target on success (:func:`os.replace`, atomic
+    on POSIX), so a failed or interrupted dump leaves an existing file as it
+    was and no partial file behind. A device or a pipe (``/dev/null``, a FIFO)
+    is written directly: it cannot be replaced. The new file gets the mode of
+    the file it replaces, else the mode ``open()`` would give it.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = os.path.realpath(target)  # replace what a symlink points to
+        self.file: IO[bytes] | None = None
+        self.temporary: str | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        try:
+            existing: os.stat_result | None = os.stat(self.target)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            self.file = open(self.target, "wb")  # noqa: SIM115 (closed in __exit__)
+            return self.file
+        directory, name = os.path.split(self.target)
+        fd, self.temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        if existing is not None:
+            mode = stat.S_IMODE(existing.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(self.temporary, mode)
+        self.file = os.fdopen(fd, "wb")
+        return self.file
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        assert self.file is not None
+        failed = kind is not None
+        try:
+            self.file.close()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if self.temporary is not None:
+                if failed:
+                    os.unlink(self.temporary)
+                else:
+                    os.replace(self.temporary, self.target)
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -270,7 +324,7 @@ async def copy_command(
                     raise _copy_load_error(exc, args) from exc
         else:
             progress = Progress(show=show, on_update=on_update)
-            with open(args.output, "wb") as out:
+            with _Output(args.output) as out:
 
                 async def write(chunk: bytes) -> None:
                     out.write(chunk)
@@ -521,7 +575,10 @@ def _check_copy_arguments(copy: argparse.ArgumentParser, args: argparse.Namespac
             _usage_error(copy, "--query needs --to FILE (the file to write)")
         if args.input is not None:
             _usage_error(copy, "--from goes with --table; --query writes --to FILE")
-        parent = Path(args.output).resolve().parent
+        target = Path(args.output)
+        if target.is_dir():
+            _usage_error(copy, f"--to {args.output}: is a directory, not a file")
+        parent = target.resolve().parent
         if not parent.is_dir():
             _usage_error(copy, f"--to {args.output}: the directory {parent} does not exist")
     _require_server(copy, args.dsn)

@@ -245,3 +245,48 @@ def test_bench_writes_no_chart_unless_one_is_named(dsn: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "chart written" not in result.stderr
     assert (CHART.stat().st_mtime_ns, CHART.read_bytes()) == before
+
+
+# ---------------------------------------------------------------- copy --to
+
+
+def test_a_failed_dump_leaves_the_existing_file_untouched(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "precious.csv"
+    target.write_text("precious data\n")
+    result = run("copy", dsn, "--query", "select nonsense", "--to", str(target))
+    assert result.returncode == 1
+    assert 'column "nonsense" does not exist' in error_line(result)
+    assert target.read_text() == "precious data\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.csv"]
+
+
+def test_a_dump_failing_mid_stream_leaves_no_partial_file(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    query = (
+        "SELECT CASE WHEN i < 200000 THEN i ELSE 1 / 0 END, repeat('x', 100)"
+        " FROM generate_series(1, 200000) AS i"
+    )
+    result = run("copy", dsn, "--query", query, "--to", str(target))
+    assert result.returncode == 1
+    assert "division by zero" in error_line(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_successful_dump_replaces_the_file_and_keeps_its_mode(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    result = run("copy", dsn, "--query", "SELECT 1, 'a'", "--to", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == "1,a\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_copy_to_a_directory_is_a_usage_error_found_before_connecting(
+    closed_port_dsn: str, tmp_path: Path
+) -> None:
+    result = run("copy", closed_port_dsn, "--query", "SELECT 1", "--to", str(tmp_path))
+    assert result.returncode == 2
+    assert f"--to {tmp_path}: is a directory, not a file" in error_line(result)
+    assert "connect" not in result.stderr
