@@ -591,6 +591,17 @@ def _require_server(parser: argparse.ArgumentParser, dsn: str | None) -> None:
             "no server given: pass a DSN (postgresql://user:password@host:5432/database), "
             "or set $PGWIRE_DSN or $PGHOST",
         )
+    _check_dsn(parser, dsn)
+
+
+def _check_dsn(parser: argparse.ArgumentParser, dsn: str | None) -> None:
+    """A DSN (or a ``PG*`` variable) that cannot be parsed: a usage error, before connecting."""
+    from .connect_params import parse_connect_arguments
+
+    try:
+        parse_connect_arguments(dsn=_dsn(dsn))
+    except pgwire.ClientConfigurationError as exc:
+        _usage_error(parser, _one_line(str(exc)))
 
 
 def _describe(exc: BaseException) -> str:
@@ -599,6 +610,8 @@ def _describe(exc: BaseException) -> str:
         return _one_line(str(exc))
     if isinstance(exc, pgwire.PostgresError):
         return f"{_one_line(exc.message or str(exc))} ({type(exc).__name__})"
+    if isinstance(exc, pgwire.ClientConfigurationError):
+        return f"{_one_line(str(exc))} ({type(exc).__name__})"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{_one_line(exc.strerror)} ({type(exc).__name__}; --debug shows the traceback)"
     text = _one_line(str(exc)) or "no message"
@@ -624,7 +637,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CommandError as exc:
             print(f"{PROG} bench: error: {exc}", file=sys.stderr)
             return 1
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Reported by the command's own parser, with its usage.
+        named = _subparser(parser, args.command) if args.command else parser
+        named.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.version:
         print(version_line())
         return 0
@@ -643,6 +660,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "demo":
+        if args.dsn:
+            _check_dsn(_subparser(parser, "demo"), args.dsn)
         from .demo import main as demo_main
 
         return demo_main([args.dsn] if args.dsn else [])

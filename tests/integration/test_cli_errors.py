@@ -7,6 +7,7 @@ Each command runs in its own process, as a user runs it.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -290,3 +291,57 @@ def test_copy_to_a_directory_is_a_usage_error_found_before_connecting(
     assert result.returncode == 2
     assert f"--to {tmp_path}: is a directory, not a file" in error_line(result)
     assert "connect" not in result.stderr
+
+
+# ---------------------------------------------------------------- arguments and environment
+
+
+def test_a_malformed_dsn_is_a_usage_error_without_a_traceback_hint() -> None:
+    result = run("check", "postgresql://127.0.0.1:abc/x")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert line == "python -m pgwire check: error: invalid port 'abc' in DSN"
+
+
+def test_a_malformed_dsn_for_the_tour_is_a_usage_error() -> None:
+    result = run("postgresql://127.0.0.1:abc/x")
+    assert result.returncode == 2
+    assert "invalid port 'abc'" in error_line(result)
+
+
+def test_an_unknown_option_of_a_command_shows_that_commands_usage() -> None:
+    result = run("check", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m pgwire check ")
+    assert error_line(result) == "python -m pgwire check: error: unrecognized arguments: --bogus"
+
+
+def test_an_unusable_pgwire_impl_fails_in_one_line(closed_port_dsn: str) -> None:
+    result = run("check", closed_port_dsn, env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert "PGWIRE_IMPL must be python, compiled or auto, not 'bogus'" in error_line(result)
+
+
+def test_version_with_an_unusable_pgwire_impl_still_names_the_version() -> None:
+    result = run("--version", env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"pgwire {pgwire.__version__} ")
+    assert "PGWIRE_IMPL must be" in error_line(result)
+
+
+def test_debug_shows_the_traceback_of_an_unusable_pgwire_impl() -> None:
+    result = run("--debug", "--version", env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_compiled_without_the_extension_fails_in_one_line(tmp_path: Path) -> None:
+    # A copy of the package without its compiled extension, found first on the path.
+    shutil.copytree(
+        ROOT / "src" / "pgwire",
+        tmp_path / "pgwire",
+        ignore=shutil.ignore_patterns("_speedups", "*.c", "__pycache__"),
+    )
+    result = run("--version", env={"PGWIRE_IMPL": "compiled", "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert "could not be imported" in error_line(result)
