@@ -284,15 +284,55 @@ _COPY_LINE = re.compile(r"\bline (\d+)")
 def _copy_load_error(exc: pgwire.PostgresError, args: argparse.Namespace) -> CommandError:
     """One line for a failed load: the server's message, the file's line, a hint for headers."""
     message = _one_line(exc.message or str(exc))
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    if sqlstate == _BAD_COPY_FILE_FORMAT and message.startswith("unterminated CSV quoted field"):
+        opened = _quote_opened_at(args.input)
+        if opened is None:
+            where = "a quote starting before the end of the file"
+        else:
+            where = f"the quote opened on line {opened}"
+        return CommandError(f"{message}: {where} is never closed ({args.input})")
     context = getattr(exc, "context", None) or ""
     found = _COPY_LINE.search(context)
     if found is None:
         return CommandError(f"{message} ({type(exc).__name__})")
     line = int(found.group(1))
     text = f"{message}, at line {line} of {args.input}"
-    if line == 1 and not args.header and args.format != "binary":
+    # A header row shows up as a value the column's type rejects (class 22, data
+    # exception), not as a wrong number of columns (22P04, bad COPY file format).
+    value_rejected = sqlstate.startswith("22") and sqlstate != _BAD_COPY_FILE_FORMAT
+    if line == 1 and value_rejected and not args.header and args.format != "binary":
         text += "; if line 1 is a header row, add --header"
     return CommandError(text)
+
+
+#: SQLSTATE bad_copy_file_format (PostgreSQL, Appendix A): a malformed line, not a bad value.
+_BAD_COPY_FILE_FORMAT = "22P04"
+
+
+def _quote_opened_at(path: str, quote: bytes = b'"') -> int | None:
+    """The line (from 1) of ``path`` where a CSV quote that is never closed opens.
+
+    Follows the server's reading of a CSV line (``COPY`` in PostgreSQL's
+    ``copyfromparse.c``): every quote character toggles quoting, a doubled
+    quote toggles it twice. ``None`` when every quote is closed or the file
+    cannot be read.
+    """
+    line, opened, quoted = 1, None, False
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                pos = 0
+                while (found := chunk.find(quote, pos)) >= 0:
+                    line += chunk.count(b"\n", pos, found)
+                    quoted = not quoted
+                    if quoted:
+                        opened = line
+                    pos = found + 1
+                line += chunk.count(b"\n", pos)
+    except OSError:
+        return None
+    return opened if quoted else None
 
 
 async def copy_command(

@@ -345,3 +345,51 @@ def test_compiled_without_the_extension_fails_in_one_line(tmp_path: Path) -> Non
     result = run("--version", env={"PGWIRE_IMPL": "compiled", "PYTHONPATH": str(tmp_path)})
     assert result.returncode == 1
     assert "could not be imported" in error_line(result)
+
+
+# ---------------------------------------------------------------- copy --from
+
+
+@pytest.fixture
+async def dated(conn: Any) -> Any:
+    await conn.execute(
+        "DROP TABLE IF EXISTS cli_dated; CREATE TABLE cli_dated (id int, name text, at date)"
+    )
+    yield "cli_dated"
+    await conn.execute("DROP TABLE cli_dated")
+
+
+def test_a_column_count_error_on_line_1_gives_no_header_hint(
+    dsn: str, table: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "three.csv"
+    source.write_text("1,a,2020-01-01\n2,b,2020-01-02\n")
+    result = run("copy", dsn, "--table", table, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"extra data after last expected column, at line 1 of {source}" in line
+    assert "--header" not in line
+
+
+def test_an_unterminated_quote_names_the_line_where_it_opened(
+    dsn: str, dated: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "q5.csv"
+    source.write_text(
+        '1,a,2020-01-01\n2,"b,2020-01-02\n3,c,2020-01-03\n4,d,2020-01-04\n5,e,2020-01-05\n'
+    )
+    result = run("copy", dsn, "--table", dated, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "the quote opened on line 2 is never closed" in line
+    assert "line 6" not in line
+
+
+def test_an_unterminated_quote_after_closed_ones_names_its_own_line(
+    dsn: str, dated: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "q.csv"
+    source.write_text('1,"a ""quoted"" name",2020-01-01\n2,"b\nc",2020-01-02\n3,"d,2020-01-03\n')
+    result = run("copy", dsn, "--table", dated, "--from", str(source))
+    assert result.returncode == 1
+    assert "the quote opened on line 4 is never closed" in error_line(result)
