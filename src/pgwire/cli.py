@@ -451,7 +451,19 @@ def bench_command(argv: Sequence[str]) -> int:
             "not with the installed package; run this command from a checkout"
         )
     env = dict(os.environ, PGWIRE_BENCH_PROG=f"{PROG} bench")
-    return subprocess.call([sys.executable, str(harness), *argv], env=env)
+    child = subprocess.Popen([sys.executable, str(harness), *argv], env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the harness too (same process group): it stops its
+        # measurements and server, says so in one line and exits with 130.
+        try:
+            return child.wait(timeout=60)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            child.kill()
+            child.wait()
+            print(f"{PROG} bench: interrupted", file=sys.stderr)
+            return 130
 
 
 # ---------------------------------------------------------------- parser

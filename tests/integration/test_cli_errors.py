@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -213,7 +214,7 @@ def test_bench_checks_for_matplotlib_before_running_when_a_chart_is_asked_for(
     tmp_path: Path,
 ) -> None:
     # matplotlib made unimportable in this process only (sys.modules[name] = None).
-    argv = ["run.py", "--drivers", "pgwire-pure", "--chart", str(tmp_path / "c.png")]
+    argv = ["run.py", "--drivers", "pgwire-pure,asyncpg", "--chart", str(tmp_path / "c.png")]
     code = (
         f"import runpy, sys; sys.modules['matplotlib'] = None; sys.argv = {argv!r};"
         f"runpy.run_path({str(ROOT / 'benchmarks' / 'run.py')!r}, run_name='__main__')"
@@ -393,3 +394,151 @@ def test_an_unterminated_quote_after_closed_ones_names_its_own_line(
     result = run("copy", dsn, "--table", dated, "--from", str(source))
     assert result.returncode == 1
     assert "the quote opened on line 4 is never closed" in error_line(result)
+
+
+# ---------------------------------------------------------------- bench, checked before running
+
+
+def bench(*args: str, timeout: float = 240) -> Any:
+    """``python -m pgwire bench`` of one short select1 measurement, plus ``args``."""
+    return run(
+        "bench", "--rounds", "1", "--duration", "0.05", "--workloads", "select1", *args,
+        env={"PYTHONPATH": str(ROOT / "src")},
+        timeout=timeout,
+    )  # fmt: skip
+
+
+def needs_matplotlib() -> None:
+    pytest.importorskip("matplotlib", reason="the chart needs matplotlib (pgwire[bench])")
+
+
+def test_bench_with_failed_measurements_exits_1_naming_them(closed_port_dsn: str) -> None:
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure")
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "1 of 1 measurements failed: select1 with pgwire-pure (" in line
+    assert "cannot connect" in line
+
+
+def test_a_failed_bench_leaves_the_chart_as_it_was(closed_port_dsn: str, tmp_path: Path) -> None:
+    needs_matplotlib()
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"old")
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart)
+    )
+    assert result.returncode == 1
+    assert "measurements failed" in error_line(result)
+    assert chart.read_bytes() == b"old"
+    assert "chart written to" not in result.stderr
+
+
+def test_bench_of_a_malformed_dsn_is_a_usage_error_before_running() -> None:
+    result = bench("--dsn", "postgresql://127.0.0.1:abc/x", "--drivers", "pgwire-pure")
+    assert result.returncode == 2
+    assert error_line(result) == "python -m pgwire bench: error: --dsn: invalid port 'abc' in DSN"
+    assert "round 1" not in result.stderr
+
+
+def test_a_chart_without_asyncpg_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path
+) -> None:
+    chart = tmp_path / "c.png"
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure", "--chart", str(chart))
+    assert result.returncode == 2
+    assert "add asyncpg to --drivers" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("noext", "name the format by the file's suffix"),
+        ("c.txt", "matplotlib cannot write .txt files; use one of "),
+    ],
+)
+def test_a_chart_format_matplotlib_cannot_write_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path, name: str, problem: str
+) -> None:
+    needs_matplotlib()
+    chart = tmp_path / name
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart)
+    )
+    assert result.returncode == 2
+    assert f"--chart {chart}: {problem}" in error_line(result)
+    assert "round 1" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--chart", "--json"])
+def test_an_output_path_that_is_a_directory_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path, option: str
+) -> None:
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", option, str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert f"{option} {tmp_path}: is a directory, not a file" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--rounds", "0"), ("--duration", "-1"), ("--concurrency", "0")]
+)
+def test_a_count_or_duration_that_is_not_positive_is_a_usage_error(
+    closed_port_dsn: str, option: str, value: str
+) -> None:
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure", option, value)
+    assert result.returncode == 2
+    assert f"argument {option}: must be" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+def test_a_server_pid_of_no_process_is_a_usage_error(closed_port_dsn: str) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure", "--server-pid", str(gone.pid)
+    )
+    assert result.returncode == 2
+    assert f"--server-pid {gone.pid}: no such process" in error_line(result)
+
+
+def test_the_select1_title_names_the_concurrency_used(dsn: str) -> None:
+    result = bench("--dsn", dsn, "--drivers", "pgwire-pure", "--concurrency", "3")
+    assert result.returncode == 0, result.stderr
+    assert "| SELECT 1, 3 connections |" in result.stdout
+    assert "10 connections" not in result.stdout
+
+
+def test_the_chart_is_written_to_the_file_named_in_the_format_of_its_suffix(
+    dsn: str, tmp_path: Path
+) -> None:
+    needs_matplotlib()
+    chart = tmp_path / "ratios.svg"
+    result = bench("--dsn", dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    assert f"chart written to {chart}" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["ratios.svg"]
+    assert b"<svg" in chart.read_bytes()[:1000]
+
+
+def test_ctrl_c_ends_bench_in_one_line_with_status_130(dsn: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgwire", "bench", "--dsn", dsn, "--rounds", "1",
+         "--duration", "2", "--drivers", "pgwire-pure", "--workloads", "select1,series"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first measurement is done, the second one runs
+    assert first.startswith("round 1 select1"), first
+    os.killpg(proc.pid, signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in rest
+    assert rest.strip().splitlines() == ["python -m pgwire bench: interrupted"]
