@@ -18,9 +18,12 @@ none of them, ``check`` and ``copy`` stop with a usage error.
 
 Exit status (the convention of argparse and of most Unix tools): 0 on success,
 2 for a usage error (argparse's own, plus an unknown command, a missing input
-file, a missing server), 1 when the command fails (the server is unreachable,
-the server reports an error, a dependency is missing). Errors are one line on
-stderr; ``--debug`` re-raises them with their traceback instead.
+file, an output path that is a directory, a missing server, a DSN that cannot
+be parsed), 1 when the command fails (the server is unreachable, the server
+reports an error, a dependency is missing, ``PGWIRE_IMPL`` names no usable
+implementation), 130 when interrupted (Ctrl-C). Errors are one line on
+stderr; ``--debug`` re-raises them with their traceback instead. ``copy --to``
+replaces its file only when the dump succeeds.
 """
 
 from __future__ import annotations
@@ -442,7 +445,8 @@ def bench_command(argv: Sequence[str]) -> int:
     """Run the harness with ``argv`` in a child process; returns its exit status.
 
     The harness checks its own arguments and dependencies (exit 2 for a bad
-    argument, 1 for a missing dependency) before it starts a server.
+    argument, 1 for a missing dependency) before it starts a server, exits 1
+    when a measurement failed and 130 on Ctrl-C (which reaches it too).
     """
     harness = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
     if not harness.exists():
@@ -633,6 +637,10 @@ def _check_copy_arguments(copy: argparse.ArgumentParser, args: argparse.Namespac
         parent = target.resolve().parent
         if not parent.is_dir():
             _usage_error(copy, f"--to {args.output}: the directory {parent} does not exist")
+        replaced = not target.exists() or target.is_file()  # a device or pipe is written as is
+        if replaced and not os.access(parent, os.W_OK | os.X_OK):
+            # The dump is written beside the target, then renamed over it.
+            _usage_error(copy, f"--to {args.output}: the directory {parent} is not writable")
     _require_server(copy, args.dsn)
 
 
