@@ -905,7 +905,8 @@ def main(argv: list[str] | None = None) -> None:
         prog=os.environ.get("PGWIRE_BENCH_PROG") or None,
         description=__doc__.split("\n\n")[0],
         epilog="No chart is written unless --chart names a file. Exit status: 0 success, "
-        "1 failure (a missing dependency, a failed run), 2 usage error.",
+        "1 failure (a missing dependency, a failed measurement), 2 usage error, "
+        "130 interrupted.",
     )
     parser.add_argument("--dsn", default=os.environ.get("PGWIRE_BENCH_DSN", ""))
     parser.add_argument("--rounds", type=_positive_int, default=3)
@@ -923,7 +924,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--json", help="also write raw results to this file")
     parser.add_argument(
-        "--chart", metavar="PATH", help="also write a PNG bar chart of the ratios to asyncpg"
+        "--chart",
+        metavar="PATH",
+        help="also write a bar chart of the ratios to asyncpg (needs asyncpg in --drivers), "
+        "in the format its suffix names (.png, .svg, .pdf)",
     )
     parser.add_argument(
         "--server-pid",
