@@ -60,19 +60,25 @@ class Workload:
 WORKLOADS = {
     w.name: w
     for w in (
-        Workload("select1", "SELECT 1, 10 connections", "q/s"),
+        Workload("select1", "SELECT 1, {concurrency} connections", "q/s"),
         Workload("pg_type", "SELECT * FROM pg_type", "q/s"),
         Workload("series", "generate_series 1000 x 5 cols", "q/s"),
         Workload("int4_array", "int4[100] x 100 rows", "q/s"),
         Workload("bytea", "1 MB bytea", "q/s"),
         Workload("executemany", "executemany 100k rows", "rows/s"),
         Workload("copy_records", "COPY records 100k rows", "rows/s"),
-        Workload("pool", "100 tasks / pool of 10", "q/s"),
+        Workload("pool", "100 tasks / pool of {concurrency}", "q/s"),
         Workload("pipeline", "100 tasks / 1 connection", "q/s"),
         Workload("memory", "peak RSS, 1M rows x 5 cols", "MB"),
     )
 }
 DEFAULT_WORKLOADS = [name for name in WORKLOADS if name != "memory"]
+
+
+def title(workload: str, concurrency: int = 10) -> str:
+    """The workload's title, with the connection count the run used (``--concurrency``)."""
+    text = WORKLOADS[workload].title.format(concurrency=concurrency)
+    return text.replace("1 connections", "1 connection") if concurrency == 1 else text
 
 
 class Skip(Exception):
@@ -556,6 +562,7 @@ def write_chart(
     workloads: list[str],
     path: str,
     subtitle: str,
+    concurrency: int = 10,
 ) -> None:
     """Write a PNG bar chart: one bar group per workload, one bar per driver, y = ratio.
 
@@ -577,17 +584,20 @@ def write_chart(
         ax.bar(xs, ys, width, label=driver)
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xticks(range(len(shown)))
-    ax.set_xticklabels([WORKLOADS[w].title for w in shown], rotation=25, ha="right")
+    ax.set_xticklabels([title(w, concurrency) for w in shown], rotation=25, ha="right")
     ax.set_ylabel("ratio to asyncpg (higher is better)")
     ax.set_title(f"pgwire benchmarks: median ratio to asyncpg\n{subtitle}", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format=chart_format(path))
     plt.close(fig)
 
 
 def report(
-    results: dict[str, dict[str, list[float | str]]], drivers: list[str], workloads: list[str]
+    results: dict[str, dict[str, list[float | str]]],
+    drivers: list[str],
+    workloads: list[str],
+    concurrency: int = 10,
 ) -> str:
     lines = [
         "| workload | " + " | ".join(drivers) + " |",
@@ -613,7 +623,7 @@ def report(
                 cell += f" ({ratio:.2f}x)"
             cell += f" [{fmt(min(values), unit)}..{fmt(max(values), unit)}]"
             cells.append(cell)
-        lines.append(f"| {WORKLOADS[workload].title} | " + " | ".join(cells) + " |")
+        lines.append(f"| {title(workload, concurrency)} | " + " | ".join(cells) + " |")
     geo = []
     for driver in drivers:
         r = ratios[driver]
@@ -631,7 +641,10 @@ def _postmaster_pid(datadir: Any) -> int | None:
 
 
 def cpu_report(
-    cpu: dict[str, dict[str, list[Measurement]]], drivers: list[str], workloads: list[str]
+    cpu: dict[str, dict[str, list[Measurement]]],
+    drivers: list[str],
+    workloads: list[str],
+    concurrency: int = 10,
 ) -> str:
     """A table of median client and server CPU microseconds per operation.
 
@@ -657,7 +670,7 @@ def cpu_report(
             cell = f"{statistics.median(client) * scale * 1e6:.0f}"
             cell += f" / {statistics.median(server) * scale * 1e6:.0f} µs" if server else " / - µs"
             cells.append(cell)
-        lines.append(f"| {WORKLOADS[workload].title} | " + " | ".join(cells) + " |")
+        lines.append(f"| {title(workload, concurrency)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -702,17 +715,69 @@ def missing_modules(drivers: list[str], loop: str, chart: bool) -> list[str]:
     return missing
 
 
+def chart_format(path: str) -> str:
+    """The chart's file format, named by the suffix of ``path`` (``'png'``); ``''`` without one."""
+    return os.path.splitext(path)[1].lstrip(".").lower()
+
+
+def chart_formats() -> list[str]:
+    """The file formats matplotlib can write (``'png'``, ``'svg'``, ``'pdf'``, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def _check_dsn(parser: argparse.ArgumentParser, dsn: str) -> None:
+    """A DSN pgwire cannot parse is a usage error (each driver would fail on it alike)."""
+    try:
+        from pgwire import ClientConfigurationError
+        from pgwire.connect_params import parse_connect_arguments
+    except ImportError:
+        return  # pgwire unusable in this process; the children report it
+    try:
+        parse_connect_arguments(dsn=dsn)
+    except ClientConfigurationError as exc:
+        parser.error(f"--dsn: {' '.join(str(exc).split())}")
+
+
+def _check_server_pid(parser: argparse.ArgumentParser, pid: int) -> None:
+    if pid < 0:
+        parser.error(f"--server-pid: must be a process id, not {pid}")
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        parser.error(f"--server-pid {pid}: no such process on this machine")
+    except PermissionError:
+        pass  # it exists, owned by another user
+
+
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Everything the parent can check before it starts a server or a child.
 
-    Unknown driver or workload names and a chart path in a missing directory
-    are usage errors (status 2); a missing dependency is a failure (status 1).
+    Unknown driver or workload names, a DSN that cannot be parsed, a
+    ``--server-pid`` of no process, a ``--chart`` or ``--json`` path that is a
+    directory or in a missing one, a chart format matplotlib cannot write and
+    a chart without asyncpg (its ratios are to asyncpg) are usage errors
+    (status 2); a missing dependency is a failure (status 1).
     """
     args.drivers = ",".join(_names(parser, "--drivers", args.drivers, DRIVERS))
     args.workloads = ",".join(_names(parser, "--workloads", args.workloads, WORKLOADS))
+    if args.dsn:
+        _check_dsn(parser, args.dsn)
+    if args.server_pid:
+        _check_server_pid(parser, args.server_pid)
     for option, path in (("--chart", args.chart), ("--json", args.json)):
+        if path and os.path.isdir(path):
+            parser.error(f"{option} {path}: is a directory, not a file")
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             parser.error(f"{option} {path}: the directory does not exist")
+    if args.chart:
+        if "asyncpg" not in args.drivers.split(","):
+            parser.error("--chart shows each driver's ratio to asyncpg: add asyncpg to --drivers")
+        if not chart_format(args.chart):
+            parser.error(
+                f"--chart {args.chart}: name the format by the file's suffix (.png, .svg, .pdf)"
+            )
     missing = missing_modules(args.drivers.split(","), args.loop, bool(args.chart))
     if missing:
         print(
@@ -722,6 +787,32 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             file=sys.stderr,
         )
         raise SystemExit(1)
+    if args.chart and chart_format(args.chart) not in chart_formats():
+        parser.error(
+            f"--chart {args.chart}: matplotlib cannot write .{chart_format(args.chart)} files; "
+            f"use one of {', '.join('.' + f for f in chart_formats())}"
+        )
+
+
+def failures(results: dict[str, dict[str, list[float | str]]]) -> str:
+    """The measurements that failed, as one line (``''`` when none did); skips are not failures."""
+    failed: dict[tuple[str, str], list[str]] = {}
+    total = 0
+    for workload, by_driver in results.items():
+        for driver, values in by_driver.items():
+            total += len(values)
+            errors = [v for v in values if isinstance(v, str) and v.startswith("error:")]
+            if errors:
+                failed[workload, driver] = errors
+    if not failed:
+        return ""
+    count = sum(len(errors) for errors in failed.values())
+    named = [
+        f"{workload} with {driver} ({errors[0].removeprefix('error:').strip()})"
+        for (workload, driver), errors in list(failed.items())[:3]
+    ]
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"{count} of {total} measurements failed: {'; '.join(named)}{more}"
 
 
 def parent_main(args: argparse.Namespace) -> None:
@@ -762,19 +853,50 @@ def parent_main(args: argparse.Namespace) -> None:
         f"concurrency={args.concurrency}"
     )
     print(f"\n{setup}; median (ratio to asyncpg) [min..max over rounds]\n")
-    print(report(results, drivers, workloads))
+    print(report(results, drivers, workloads, args.concurrency))
     if any(WORKLOADS[w].unit != "MB" for w in workloads):
         print(
             "\nCPU per operation (query, or 1000 rows), median over rounds: client (this"
             " driver's process) / server (every PostgreSQL process; '-' when not measurable)\n"
         )
-        print(cpu_report(cpu, drivers, workloads))
+        print(cpu_report(cpu, drivers, workloads, args.concurrency))
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"throughput": results, "cpu": cpu}, out, indent=1)
+    failed = failures(results)
+    if failed:
+        if args.chart:
+            print(f"\nno chart written: {args.chart} is left as it was", file=sys.stderr)
+        raise RunFailed(failed)
     if args.chart:
-        write_chart(results, drivers, workloads, args.chart, setup)
+        if not any(ratios_to_asyncpg(results, drivers, workloads).values()):
+            raise RunFailed("no chart written: no driver has a ratio to asyncpg to show")
+        write_chart(results, drivers, workloads, args.chart, setup, args.concurrency)
         print(f"\nchart written to {args.chart}", file=sys.stderr)
+
+
+class RunFailed(Exception):
+    """The run ended but did not measure what it was asked to (exit status 1)."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -783,18 +905,29 @@ def main(argv: list[str] | None = None) -> None:
         prog=os.environ.get("PGWIRE_BENCH_PROG") or None,
         description=__doc__.split("\n\n")[0],
         epilog="No chart is written unless --chart names a file. Exit status: 0 success, "
-        "1 failure (a missing dependency, a failed run), 2 usage error.",
+        "1 failure (a missing dependency, a failed measurement), 2 usage error, "
+        "130 interrupted.",
     )
     parser.add_argument("--dsn", default=os.environ.get("PGWIRE_BENCH_DSN", ""))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
-    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--rounds", type=_positive_int, default=3)
+    parser.add_argument(
+        "--duration", type=_positive_seconds, default=2.0, help="seconds per measurement"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=10,
+        help="connections of select1, pool size of pool",
+    )
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--drivers", default=",".join(DRIVERS))
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--json", help="also write raw results to this file")
     parser.add_argument(
-        "--chart", metavar="PATH", help="also write a PNG bar chart of the ratios to asyncpg"
+        "--chart",
+        metavar="PATH",
+        help="also write a bar chart of the ratios to asyncpg (needs asyncpg in --drivers), "
+        "in the format its suffix names (.png, .svg, .pdf)",
     )
     parser.add_argument(
         "--server-pid",
@@ -811,9 +944,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.child_driver:
         child_main(args)
         return
-    check_arguments(parser, args)
     try:
+        check_arguments(parser, args)
         parent_main(args)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except RunFailed as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     except Exception as exc:
         if args.debug:
             raise

@@ -96,7 +96,51 @@ def _select() -> tuple[str, ModuleType | None, str]:
     return "compiled", compiled, "Cython extension pgwire._speedups"
 
 
-IMPL, _compiled, IMPL_NOTE = _select()
+def _command_line_invoked() -> bool:
+    """Whether this import is ``python -m pgwire`` (or ``pgwire.cli``) loading its package.
+
+    While ``runpy`` imports the package of a ``-m`` module, ``sys.argv[0]`` is
+    still ``"-m"``; the module's name is in ``sys.orig_argv`` (Python 3.10+).
+    """
+    if not sys.argv or sys.argv[0] != "-m":
+        return False
+    argv = list(getattr(sys, "orig_argv", ()))
+    for i, arg in enumerate(argv[1:], 1):
+        if arg == "-m" and i + 1 < len(argv):
+            module = argv[i + 1]
+        elif arg.startswith("-m") and len(arg) > 2:
+            module = arg[2:]
+        else:
+            continue
+        return module in ("pgwire", "pgwire.__main__", "pgwire.cli")
+    return False
+
+
+def _command_line_exit(problem: ImportError) -> None:
+    """End ``python -m pgwire`` in one line when no implementation can be loaded.
+
+    Exit status 1, no traceback (``--debug`` keeps it); ``--version`` still
+    prints the version, read from the installed metadata.
+    """
+    args = sys.argv[1:]
+    if not _command_line_invoked() or "--debug" in args:
+        return
+    if "--version" in args:
+        try:
+            from importlib.metadata import version
+
+            print(f"pgwire {version('pgwire')} (no usable implementation)")
+        except Exception:  # noqa: BLE001 (the metadata is optional here)
+            pass
+    print(f"python -m pgwire: error: {problem}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+try:
+    IMPL, _compiled, IMPL_NOTE = _select()
+except ImportError as _problem:
+    _command_line_exit(_problem)
+    raise
 # IMPL: "python" or "compiled", the implementation in use in this process. IMPL_NOTE: why,
 # in words ("the compiled extension is not installed", "chosen by PGWIRE_IMPL=python", ...).
 

@@ -18,9 +18,12 @@ none of them, ``check`` and ``copy`` stop with a usage error.
 
 Exit status (the convention of argparse and of most Unix tools): 0 on success,
 2 for a usage error (argparse's own, plus an unknown command, a missing input
-file, a missing server), 1 when the command fails (the server is unreachable,
-the server reports an error, a dependency is missing). Errors are one line on
-stderr; ``--debug`` re-raises them with their traceback instead.
+file, an output path that is a directory, a missing server, a DSN that cannot
+be parsed), 1 when the command fails (the server is unreachable, the server
+reports an error, a dependency is missing, ``PGWIRE_IMPL`` names no usable
+implementation), 130 when interrupted (Ctrl-C). Errors are one line on
+stderr; ``--debug`` re-raises them with their traceback instead. ``copy --to``
+replaces its file only when the dump succeeds.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ import difflib
 import os
 import platform
 import re
+import stat
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -179,6 +184,58 @@ class _CountingReader:
         return data
 
 
+class _Output:
+    """The ``--to`` file, replaced only when the dump succeeds.
+
+    A regular file (or a new one) is written as a temporary file in the same
+    directory and renamed over the target on success (:func:`os.replace`, atomic
+    on POSIX), so a failed or interrupted dump leaves an existing file as it
+    was and no partial file behind. A device or a pipe (``/dev/null``, a FIFO)
+    is written directly: it cannot be replaced. The new file gets the mode of
+    the file it replaces, else the mode ``open()`` would give it.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = os.path.realpath(target)  # replace what a symlink points to
+        self.file: IO[bytes] | None = None
+        self.temporary: str | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        try:
+            existing: os.stat_result | None = os.stat(self.target)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            self.file = open(self.target, "wb")  # noqa: SIM115 (closed in __exit__)
+            return self.file
+        directory, name = os.path.split(self.target)
+        fd, self.temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        if existing is not None:
+            mode = stat.S_IMODE(existing.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(self.temporary, mode)
+        self.file = os.fdopen(fd, "wb")
+        return self.file
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        assert self.file is not None
+        failed = kind is not None
+        try:
+            self.file.close()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if self.temporary is not None:
+                if failed:
+                    os.unlink(self.temporary)
+                else:
+                    os.replace(self.temporary, self.target)
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -230,15 +287,55 @@ _COPY_LINE = re.compile(r"\bline (\d+)")
 def _copy_load_error(exc: pgwire.PostgresError, args: argparse.Namespace) -> CommandError:
     """One line for a failed load: the server's message, the file's line, a hint for headers."""
     message = _one_line(exc.message or str(exc))
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    if sqlstate == _BAD_COPY_FILE_FORMAT and message.startswith("unterminated CSV quoted field"):
+        opened = _quote_opened_at(args.input)
+        if opened is None:
+            where = "a quote starting before the end of the file"
+        else:
+            where = f"the quote opened on line {opened}"
+        return CommandError(f"{message}: {where} is never closed ({args.input})")
     context = getattr(exc, "context", None) or ""
     found = _COPY_LINE.search(context)
     if found is None:
         return CommandError(f"{message} ({type(exc).__name__})")
     line = int(found.group(1))
     text = f"{message}, at line {line} of {args.input}"
-    if line == 1 and not args.header and args.format != "binary":
+    # A header row shows up as a value the column's type rejects (class 22, data
+    # exception), not as a wrong number of columns (22P04, bad COPY file format).
+    value_rejected = sqlstate.startswith("22") and sqlstate != _BAD_COPY_FILE_FORMAT
+    if line == 1 and value_rejected and not args.header and args.format != "binary":
         text += "; if line 1 is a header row, add --header"
     return CommandError(text)
+
+
+#: SQLSTATE bad_copy_file_format (PostgreSQL, Appendix A): a malformed line, not a bad value.
+_BAD_COPY_FILE_FORMAT = "22P04"
+
+
+def _quote_opened_at(path: str, quote: bytes = b'"') -> int | None:
+    """The line (from 1) of ``path`` where a CSV quote that is never closed opens.
+
+    Follows the server's reading of a CSV line (``COPY`` in PostgreSQL's
+    ``copyfromparse.c``): every quote character toggles quoting, a doubled
+    quote toggles it twice. ``None`` when every quote is closed or the file
+    cannot be read.
+    """
+    line, opened, quoted = 1, None, False
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                pos = 0
+                while (found := chunk.find(quote, pos)) >= 0:
+                    line += chunk.count(b"\n", pos, found)
+                    quoted = not quoted
+                    if quoted:
+                        opened = line
+                    pos = found + 1
+                line += chunk.count(b"\n", pos)
+    except OSError:
+        return None
+    return opened if quoted else None
 
 
 async def copy_command(
@@ -270,7 +367,7 @@ async def copy_command(
                     raise _copy_load_error(exc, args) from exc
         else:
             progress = Progress(show=show, on_update=on_update)
-            with open(args.output, "wb") as out:
+            with _Output(args.output) as out:
 
                 async def write(chunk: bytes) -> None:
                     out.write(chunk)
@@ -348,7 +445,8 @@ def bench_command(argv: Sequence[str]) -> int:
     """Run the harness with ``argv`` in a child process; returns its exit status.
 
     The harness checks its own arguments and dependencies (exit 2 for a bad
-    argument, 1 for a missing dependency) before it starts a server.
+    argument, 1 for a missing dependency) before it starts a server, exits 1
+    when a measurement failed and 130 on Ctrl-C (which reaches it too).
     """
     harness = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
     if not harness.exists():
@@ -357,7 +455,19 @@ def bench_command(argv: Sequence[str]) -> int:
             "not with the installed package; run this command from a checkout"
         )
     env = dict(os.environ, PGWIRE_BENCH_PROG=f"{PROG} bench")
-    return subprocess.call([sys.executable, str(harness), *argv], env=env)
+    child = subprocess.Popen([sys.executable, str(harness), *argv], env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the harness too (same process group): it stops its
+        # measurements and server, says so in one line and exits with 130.
+        try:
+            return child.wait(timeout=60)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            child.kill()
+            child.wait()
+            print(f"{PROG} bench: interrupted", file=sys.stderr)
+            return 130
 
 
 # ---------------------------------------------------------------- parser
@@ -521,9 +631,16 @@ def _check_copy_arguments(copy: argparse.ArgumentParser, args: argparse.Namespac
             _usage_error(copy, "--query needs --to FILE (the file to write)")
         if args.input is not None:
             _usage_error(copy, "--from goes with --table; --query writes --to FILE")
-        parent = Path(args.output).resolve().parent
+        target = Path(args.output)
+        if target.is_dir():
+            _usage_error(copy, f"--to {args.output}: is a directory, not a file")
+        parent = target.resolve().parent
         if not parent.is_dir():
             _usage_error(copy, f"--to {args.output}: the directory {parent} does not exist")
+        replaced = not target.exists() or target.is_file()  # a device or pipe is written as is
+        if replaced and not os.access(parent, os.W_OK | os.X_OK):
+            # The dump is written beside the target, then renamed over it.
+            _usage_error(copy, f"--to {args.output}: the directory {parent} is not writable")
     _require_server(copy, args.dsn)
 
 
@@ -534,6 +651,17 @@ def _require_server(parser: argparse.ArgumentParser, dsn: str | None) -> None:
             "no server given: pass a DSN (postgresql://user:password@host:5432/database), "
             "or set $PGWIRE_DSN or $PGHOST",
         )
+    _check_dsn(parser, dsn)
+
+
+def _check_dsn(parser: argparse.ArgumentParser, dsn: str | None) -> None:
+    """A DSN (or a ``PG*`` variable) that cannot be parsed: a usage error, before connecting."""
+    from .connect_params import parse_connect_arguments
+
+    try:
+        parse_connect_arguments(dsn=_dsn(dsn))
+    except pgwire.ClientConfigurationError as exc:
+        _usage_error(parser, _one_line(str(exc)))
 
 
 def _describe(exc: BaseException) -> str:
@@ -542,6 +670,8 @@ def _describe(exc: BaseException) -> str:
         return _one_line(str(exc))
     if isinstance(exc, pgwire.PostgresError):
         return f"{_one_line(exc.message or str(exc))} ({type(exc).__name__})"
+    if isinstance(exc, pgwire.ClientConfigurationError):
+        return f"{_one_line(str(exc))} ({type(exc).__name__})"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{_one_line(exc.strerror)} ({type(exc).__name__}; --debug shows the traceback)"
     text = _one_line(str(exc)) or "no message"
@@ -567,7 +697,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CommandError as exc:
             print(f"{PROG} bench: error: {exc}", file=sys.stderr)
             return 1
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Reported by the command's own parser, with its usage.
+        named = _subparser(parser, args.command) if args.command else parser
+        named.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.version:
         print(version_line())
         return 0
@@ -586,6 +720,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "demo":
+        if args.dsn:
+            _check_dsn(_subparser(parser, "demo"), args.dsn)
         from .demo import main as demo_main
 
         return demo_main([args.dsn] if args.dsn else [])

@@ -7,6 +7,8 @@ Each command runs in its own process, as a user runs it.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -212,7 +214,7 @@ def test_bench_checks_for_matplotlib_before_running_when_a_chart_is_asked_for(
     tmp_path: Path,
 ) -> None:
     # matplotlib made unimportable in this process only (sys.modules[name] = None).
-    argv = ["run.py", "--drivers", "pgwire-pure", "--chart", str(tmp_path / "c.png")]
+    argv = ["run.py", "--drivers", "pgwire-pure,asyncpg", "--chart", str(tmp_path / "c.png")]
     code = (
         f"import runpy, sys; sys.modules['matplotlib'] = None; sys.argv = {argv!r};"
         f"runpy.run_path({str(ROOT / 'benchmarks' / 'run.py')!r}, run_name='__main__')"
@@ -245,3 +247,298 @@ def test_bench_writes_no_chart_unless_one_is_named(dsn: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "chart written" not in result.stderr
     assert (CHART.stat().st_mtime_ns, CHART.read_bytes()) == before
+
+
+# ---------------------------------------------------------------- copy --to
+
+
+def test_a_failed_dump_leaves_the_existing_file_untouched(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "precious.csv"
+    target.write_text("precious data\n")
+    result = run("copy", dsn, "--query", "select nonsense", "--to", str(target))
+    assert result.returncode == 1
+    assert 'column "nonsense" does not exist' in error_line(result)
+    assert target.read_text() == "precious data\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.csv"]
+
+
+def test_a_dump_failing_mid_stream_leaves_no_partial_file(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    query = (
+        "SELECT CASE WHEN i < 200000 THEN i ELSE 1 / 0 END, repeat('x', 100)"
+        " FROM generate_series(1, 200000) AS i"
+    )
+    result = run("copy", dsn, "--query", query, "--to", str(target))
+    assert result.returncode == 1
+    assert "division by zero" in error_line(result)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_successful_dump_replaces_the_file_and_keeps_its_mode(dsn: str, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    result = run("copy", dsn, "--query", "SELECT 1, 'a'", "--to", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == "1,a\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_copy_to_a_directory_is_a_usage_error_found_before_connecting(
+    closed_port_dsn: str, tmp_path: Path
+) -> None:
+    result = run("copy", closed_port_dsn, "--query", "SELECT 1", "--to", str(tmp_path))
+    assert result.returncode == 2
+    assert f"--to {tmp_path}: is a directory, not a file" in error_line(result)
+    assert "connect" not in result.stderr
+
+
+# ---------------------------------------------------------------- arguments and environment
+
+
+def test_a_malformed_dsn_is_a_usage_error_without_a_traceback_hint() -> None:
+    result = run("check", "postgresql://127.0.0.1:abc/x")
+    assert result.returncode == 2
+    line = error_line(result)
+    assert line == "python -m pgwire check: error: invalid port 'abc' in DSN"
+
+
+def test_a_malformed_dsn_for_the_tour_is_a_usage_error() -> None:
+    result = run("postgresql://127.0.0.1:abc/x")
+    assert result.returncode == 2
+    assert "invalid port 'abc'" in error_line(result)
+
+
+def test_an_unknown_option_of_a_command_shows_that_commands_usage() -> None:
+    result = run("check", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m pgwire check ")
+    assert error_line(result) == "python -m pgwire check: error: unrecognized arguments: --bogus"
+
+
+def test_an_unusable_pgwire_impl_fails_in_one_line(closed_port_dsn: str) -> None:
+    result = run("check", closed_port_dsn, env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert "PGWIRE_IMPL must be python, compiled or auto, not 'bogus'" in error_line(result)
+
+
+def test_version_with_an_unusable_pgwire_impl_still_names_the_version() -> None:
+    result = run("--version", env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"pgwire {pgwire.__version__} ")
+    assert "PGWIRE_IMPL must be" in error_line(result)
+
+
+def test_debug_shows_the_traceback_of_an_unusable_pgwire_impl() -> None:
+    result = run("--debug", "--version", env={"PGWIRE_IMPL": "bogus"})
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_compiled_without_the_extension_fails_in_one_line(tmp_path: Path) -> None:
+    # A copy of the package without its compiled extension, found first on the path.
+    shutil.copytree(
+        ROOT / "src" / "pgwire",
+        tmp_path / "pgwire",
+        ignore=shutil.ignore_patterns("_speedups", "*.c", "__pycache__"),
+    )
+    result = run("--version", env={"PGWIRE_IMPL": "compiled", "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert "could not be imported" in error_line(result)
+
+
+# ---------------------------------------------------------------- copy --from
+
+
+@pytest.fixture
+async def dated(conn: Any) -> Any:
+    await conn.execute(
+        "DROP TABLE IF EXISTS cli_dated; CREATE TABLE cli_dated (id int, name text, at date)"
+    )
+    yield "cli_dated"
+    await conn.execute("DROP TABLE cli_dated")
+
+
+def test_a_column_count_error_on_line_1_gives_no_header_hint(
+    dsn: str, table: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "three.csv"
+    source.write_text("1,a,2020-01-01\n2,b,2020-01-02\n")
+    result = run("copy", dsn, "--table", table, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert f"extra data after last expected column, at line 1 of {source}" in line
+    assert "--header" not in line
+
+
+def test_an_unterminated_quote_names_the_line_where_it_opened(
+    dsn: str, dated: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "q5.csv"
+    source.write_text(
+        '1,a,2020-01-01\n2,"b,2020-01-02\n3,c,2020-01-03\n4,d,2020-01-04\n5,e,2020-01-05\n'
+    )
+    result = run("copy", dsn, "--table", dated, "--from", str(source))
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "the quote opened on line 2 is never closed" in line
+    assert "line 6" not in line
+
+
+def test_an_unterminated_quote_after_closed_ones_names_its_own_line(
+    dsn: str, dated: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "q.csv"
+    source.write_text('1,"a ""quoted"" name",2020-01-01\n2,"b\nc",2020-01-02\n3,"d,2020-01-03\n')
+    result = run("copy", dsn, "--table", dated, "--from", str(source))
+    assert result.returncode == 1
+    assert "the quote opened on line 4 is never closed" in error_line(result)
+
+
+# ---------------------------------------------------------------- bench, checked before running
+
+
+def bench(*args: str, timeout: float = 240) -> Any:
+    """``python -m pgwire bench`` of one short select1 measurement, plus ``args``."""
+    return run(
+        "bench", "--rounds", "1", "--duration", "0.05", "--workloads", "select1", *args,
+        env={"PYTHONPATH": str(ROOT / "src")},
+        timeout=timeout,
+    )  # fmt: skip
+
+
+def needs_matplotlib() -> None:
+    pytest.importorskip("matplotlib", reason="the chart needs matplotlib (pgwire[bench])")
+
+
+def test_bench_with_failed_measurements_exits_1_naming_them(closed_port_dsn: str) -> None:
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure")
+    assert result.returncode == 1
+    line = error_line(result)
+    assert "1 of 1 measurements failed: select1 with pgwire-pure (" in line
+    assert "cannot connect" in line
+
+
+def test_a_failed_bench_leaves_the_chart_as_it_was(closed_port_dsn: str, tmp_path: Path) -> None:
+    needs_matplotlib()
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"old")
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart)
+    )
+    assert result.returncode == 1
+    assert "measurements failed" in error_line(result)
+    assert chart.read_bytes() == b"old"
+    assert "chart written to" not in result.stderr
+
+
+def test_bench_of_a_malformed_dsn_is_a_usage_error_before_running() -> None:
+    result = bench("--dsn", "postgresql://127.0.0.1:abc/x", "--drivers", "pgwire-pure")
+    assert result.returncode == 2
+    assert error_line(result) == "python -m pgwire bench: error: --dsn: invalid port 'abc' in DSN"
+    assert "round 1" not in result.stderr
+
+
+def test_a_chart_without_asyncpg_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path
+) -> None:
+    chart = tmp_path / "c.png"
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure", "--chart", str(chart))
+    assert result.returncode == 2
+    assert "add asyncpg to --drivers" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("noext", "name the format by the file's suffix"),
+        ("c.txt", "matplotlib cannot write .txt files; use one of "),
+    ],
+)
+def test_a_chart_format_matplotlib_cannot_write_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path, name: str, problem: str
+) -> None:
+    needs_matplotlib()
+    chart = tmp_path / name
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart)
+    )
+    assert result.returncode == 2
+    assert f"--chart {chart}: {problem}" in error_line(result)
+    assert "round 1" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--chart", "--json"])
+def test_an_output_path_that_is_a_directory_is_a_usage_error_before_running(
+    closed_port_dsn: str, tmp_path: Path, option: str
+) -> None:
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure,asyncpg", option, str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert f"{option} {tmp_path}: is a directory, not a file" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--rounds", "0"), ("--duration", "-1"), ("--concurrency", "0")]
+)
+def test_a_count_or_duration_that_is_not_positive_is_a_usage_error(
+    closed_port_dsn: str, option: str, value: str
+) -> None:
+    result = bench("--dsn", closed_port_dsn, "--drivers", "pgwire-pure", option, value)
+    assert result.returncode == 2
+    assert f"argument {option}: must be" in error_line(result)
+    assert "round 1" not in result.stderr
+
+
+def test_a_server_pid_of_no_process_is_a_usage_error(closed_port_dsn: str) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    result = bench(
+        "--dsn", closed_port_dsn, "--drivers", "pgwire-pure", "--server-pid", str(gone.pid)
+    )
+    assert result.returncode == 2
+    assert f"--server-pid {gone.pid}: no such process" in error_line(result)
+
+
+def test_the_select1_title_names_the_concurrency_used(dsn: str) -> None:
+    result = bench("--dsn", dsn, "--drivers", "pgwire-pure", "--concurrency", "3")
+    assert result.returncode == 0, result.stderr
+    assert "| SELECT 1, 3 connections |" in result.stdout
+    assert "10 connections" not in result.stdout
+
+
+def test_the_chart_is_written_to_the_file_named_in_the_format_of_its_suffix(
+    dsn: str, tmp_path: Path
+) -> None:
+    needs_matplotlib()
+    chart = tmp_path / "ratios.svg"
+    result = bench("--dsn", dsn, "--drivers", "pgwire-pure,asyncpg", "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    assert f"chart written to {chart}" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["ratios.svg"]
+    assert b"<svg" in chart.read_bytes()[:1000]
+
+
+def test_ctrl_c_ends_bench_in_one_line_with_status_130(dsn: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgwire", "bench", "--dsn", dsn, "--rounds", "1",
+         "--duration", "2", "--drivers", "pgwire-pure", "--workloads", "select1,series"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first measurement is done, the second one runs
+    assert first.startswith("round 1 select1"), first
+    os.killpg(proc.pid, signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in rest
+    assert rest.strip().splitlines() == ["python -m pgwire bench: interrupted"]
