@@ -460,6 +460,7 @@ def test_operation_name_is_the_leading_keyword_of_a_single_statement(
         ("SELECT $tag$ secret ; $tag$, $$x$$", "SELECT ?, ?"),
         ('SELECT "col 1", t2.c3 FROM t2 -- 5\n', 'SELECT "col 1", t2.c3 FROM t2 -- 5\n'),
         ("SELECT /* 'a' /* 1 */ */ 7", "SELECT /* 'a' /* 1 */ */ ?"),
+        ("SELECT 0x1F, 0O17, 0b1_01, 1_000, 1_000.5", "SELECT ?, ?, ?, ?, ?"),
     ],
 )
 def test_sanitize_replaces_every_literal_and_nothing_else(query: str, sanitized: str) -> None:
