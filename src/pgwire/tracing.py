@@ -13,9 +13,10 @@ Rules:
    With none registered the cost is one truth test of a list per operation.
 2. An observer that raises is logged and ignored; it never fails the work.
 3. ``query_started`` sees the public calls that carry SQL (``execute``,
-   ``fetch*``, ``executemany``, prepared statement and cursor executions),
-   after the call got its turn on the connection; it ends when the call
-   returns or raises.
+   ``fetch*``, ``executemany``, prepared statements) and each round trip of
+   a cursor (opening it, each fetch or ``forward``, with the cursor's query
+   and arguments), after the call got its turn on the connection; it ends
+   when the call returns or raises.
 4. ``connect_started`` sees each attempt to open a session at one address
    (a multi-host DSN makes several); ``acquire_started`` sees each
    ``Pool.acquire()``, including any wait for a free connection.
