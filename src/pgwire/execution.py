@@ -170,11 +170,10 @@ class OperationContext:
         self._in_line = True
         if tracing.observers and self.query is not None:
             scope = tracing.retry_scope.get()
-            held = None if scope is None else scope.take()
-            if held is not None:
+            if scope is not None and scope.pending:
                 # The pool sends a failed shortcut again: still the same call
                 # (tracing rule 7).
-                self._finish = held
+                self._finish = scope.take()
             else:
                 params = conn._params
                 target = tracing.Target(conn._addr, params.database, params.user)

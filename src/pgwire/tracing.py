@@ -221,29 +221,33 @@ class RetryScope:
     next attempt takes it back with :meth:`take`.
     """
 
-    __slots__ = ("allowed", "_finish", "_exc")
+    __slots__ = ("allowed", "pending", "_finish", "_exc")
 
     def __init__(self) -> None:
         self.allowed = False
+        #: An attempt failed and will be retried: the next attempt is the same call.
+        self.pending = False
         self._finish: Finisher | None = None
         self._exc: BaseException | None = None
 
     def hold(self, finish: Finisher | None, exc: BaseException | None) -> None:
         """Keep ``finish`` of an attempt that failed with ``exc`` and will be retried."""
+        self.pending = True
         self._exc = exc
-        if finish is None:
-            return
-        if exc is not None:
+        if finish is not None and exc is not None:
             _retried(finish, exc)
         self._finish = finish
 
     def take(self) -> Finisher | None:
-        """The finisher held from a failed attempt (``None`` if none), for the next one."""
+        """The finisher held from the failed attempt (``None`` if the observers gave
+        none), for the next attempt; clears :attr:`pending`."""
+        self.pending = False
         finish, self._finish = self._finish, None
         return finish
 
     def close(self) -> None:
         """End a held finisher that no later attempt took (the retry never ran a query)."""
+        self.pending = False
         finish, self._finish = self._finish, None
         if finish is not None:
             finish(self._exc)
