@@ -798,7 +798,16 @@ def _resolve_keepalive(name: str, value: object, resolver: _Resolver) -> int | N
         raise _config_error(
             f"invalid {name} {value!r}{where}: expected an integer greater than or equal to 0"
         )
+    if number > _SOCKOPT_MAX and name != "keepalives":
+        # The socket option is a C int (setsockopt(2)); refuse here, before connecting.
+        raise _config_error(
+            f"invalid {name} {value!r}{where}: expected an integer from 0 to {_SOCKOPT_MAX}"
+        )
     return number
+
+
+#: The largest value a keepalive socket option (a C ``int``) can hold.
+_SOCKOPT_MAX = 2**31 - 1
 
 
 def _optional_str(name: str, value: object) -> str | None:

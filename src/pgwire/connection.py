@@ -351,7 +351,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         # Whoever opened them, the blocks end here; the reset runs outside them.
         self._top_xact = None
         self._gate.close_all_blocks()
-        await self.execute(query, timeout=timeout)
+        # The driver's statement, not the application's: not logged or observed.
+        await self._execute_internal(query, timeout)
 
     async def reload_schema_state(self) -> None:
         """Forget cached statements and type information (after DDL that changed types)."""
@@ -552,6 +553,14 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     async def _execute_exclusive(self, query: str, timeout: float | None = None) -> str:
         """Run a simple query once every other operation has left the wire."""
         async with self._operation(timeout, exclusive=True, query=query, args=()) as ctx:
+            op = await ctx.run(SimpleQueryOperation(query))
+            return op.status
+
+    async def _execute_internal(self, query: str, timeout: float | None = None) -> str:
+        """Run a simple query of the driver's own (pool ping, reset): not a call of the
+        application, so query loggers and tracing observers do not see it."""
+        exclusive = may_open_transaction(query)
+        async with self._operation(timeout, exclusive=exclusive) as ctx:
             op = await ctx.run(SimpleQueryOperation(query))
             return op.status
 

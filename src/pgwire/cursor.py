@@ -13,6 +13,11 @@ otherwise, like asyncpg.
 * ``cursor = await conn.cursor(query)`` binds the portal and returns a
   :class:`Cursor` with ``fetch(n)``, ``fetchrow()`` and ``forward(n)``
   (``MOVE FORWARD n`` on the portal, which SQL sees under its name).
+
+Each round trip (the Bind with the first fetch, every later fetch or
+``forward``) is one call for query loggers, :mod:`pgwire.querylog` and
+:mod:`pgwire.tracing` observers, carrying the cursor's query text and
+arguments; closing the portal is not.
 """
 
 from __future__ import annotations
@@ -113,7 +118,9 @@ class _Portal:
         if self.exhausted:
             return []
         conn = self.conn
-        async with conn._operation(timeout) as ctx:
+        # Each round trip is one logged and observed call with the cursor's query
+        # (pgwire.querylog rule 6), like asyncpg's instrumentation of cursor fetches.
+        async with conn._operation(timeout, query=self.query, args=self.args) as ctx:
             st = await self._statement(ctx)
             payload = b""
             if not self.bound:
@@ -144,7 +151,7 @@ class _Portal:
         if self.exhausted:
             return 0
         conn = self.conn
-        async with conn._operation(timeout) as ctx:
+        async with conn._operation(timeout, query=self.query, args=self.args) as ctx:
             op = await ctx.run(SimpleQueryOperation(f'MOVE FORWARD {n:d} "{self.name}"'))
         moved = int(op.status.split()[-1]) if op.status.startswith("MOVE") else 0
         if moved < n:

@@ -181,9 +181,15 @@ class OperationContext:
             conn._order.join(self)
         self._in_line = True
         if tracing.observers and self.query is not None:
-            params = conn._params
-            target = tracing.Target(conn._addr, params.database, params.user)
-            self._finish = tracing.query_started(self.query, self.args, target)
+            scope = tracing.retry_scope.get()
+            if scope is not None and scope.pending:
+                # The pool sends a failed shortcut again: still the same call
+                # (tracing rule 7).
+                self._finish = scope.take()
+            else:
+                params = conn._params
+                target = tracing.Target(conn._addr, params.database, params.user)
+                self._finish = tracing.query_started(self.query, self.args, target)
         return self
 
     async def __aexit__(
@@ -198,11 +204,22 @@ class OperationContext:
             op.callback = self._leave_when_done
         else:
             conn._gate.leave(self.exclusive)
-        if conn._query_loggers and self.query is not None:
+        if self.query is None:
+            return
+        retry = None
+        if exc is not None and isinstance(exc, exceptions.ConnectionClosedBeforeStartError):
+            retry = tracing.retry_scope.get()
+            if retry is not None and not retry.allowed:
+                retry = None
+        if conn._query_loggers:
             conn._log_query(self.query, self.args, self.deadline, self._started, exc)
-        if self.query is not None and querylog.wanted():
-            querylog.log_operation(conn, self.query, self.args, self._started, op, exc)
-        if self._finish is not None:
+        if querylog.wanted():
+            querylog.log_operation(
+                conn, self.query, self.args, self._started, op, exc, retried=retry is not None
+            )
+        if retry is not None:
+            retry.hold(self._finish, exc)
+        elif self._finish is not None:
             self._finish(exc)
 
     async def wait(self, fut: asyncio.Future[_T]) -> _T:

@@ -12,7 +12,9 @@ libpq's connection options (PostgreSQL docs, "Parameter Key Words"), accepted by
 * ``tcp_user_timeout``: milliseconds sent data may stay unacknowledged before the
   connection is dead (``TCP_USER_TIMEOUT``, Linux).
 
-Zero or an absent value leaves the operating system's default (on Linux two hours
+Each value is a C ``int`` for ``setsockopt(2)``: one above 2147483647 is refused
+with ``ClientConfigurationError`` naming the option and the range, before
+connecting. Zero or an absent value leaves the operating system's default (on Linux two hours
 of silence, then nine probes 75 s apart). Options the platform lacks are skipped,
 as libpq does; unix-domain sockets get none. A connection that keepalives declare
 dead fails every waiting call with ``ConnectionDoesNotExistError`` and is dropped

@@ -62,7 +62,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable,
 from types import TracebackType
 from typing import Any
 
-from . import exceptions, tracing
+from . import exceptions, querylog, tracing
 from ._impl import Record
 from .connection import Connection, _check_record_class
 from .connection import connect as _default_connect
@@ -648,7 +648,9 @@ class Pool:
         if deadline is not None:
             limit = min(limit, max(deadline - self._loop.time(), 0.0))
         try:
-            await asyncio.wait_for(holder.con.execute(""), limit)
+            # The pool's own statement: logged here, not as a query (querylog rule 4).
+            logger.debug("pgwire pool: pinging a connection idle for over %s s", self._ping_after)
+            await asyncio.wait_for(holder.con._execute_internal(""), limit)
         except BaseException as exc:
             c.health_check_failures += 1
             self._discard(holder, graceful=False)
@@ -698,9 +700,11 @@ class Pool:
     async def _default_reset(self, holder: _Holder, timeout: float | None) -> None:
         con = holder.con
         if timeout is None:
+            # The pool's own statements: logged here, not as queries (querylog rule 4).
+            logger.debug("pgwire pool: resetting the session of a released connection")
             await con.reset()
             if holder.restore_sql:
-                await con.execute(holder.restore_sql)
+                await con._execute_internal(holder.restore_sql)
         else:
             await asyncio.wait_for(self._default_reset(holder, None), timeout)
             return
@@ -896,18 +900,29 @@ class Pool:
     # ------------------------------------------------------------ shortcuts
 
     async def _run(self, query: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        scope = _retry_scope()
+        token = None if scope is None else tracing.retry_scope.set(scope)
         attempts = 0
-        while True:
-            holder = await self._acquire_holder(None)
-            try:
-                holder.note(query)
-                return await getattr(holder.con, method)(query, *args, **kwargs)
-            except exceptions.ConnectionClosedBeforeStartError:
-                attempts += 1
-                if not self._send_again(attempts):
-                    raise
-            finally:
-                await self._release_holder(holder)
+        try:
+            while True:
+                holder = await self._acquire_holder(None)
+                try:
+                    holder.note(query)
+                    if scope is not None:
+                        scope.allowed = attempts < self._max_size
+                    return await getattr(holder.con, method)(query, *args, **kwargs)
+                except exceptions.ConnectionClosedBeforeStartError:
+                    attempts += 1
+                    if not self._send_again(attempts):
+                        raise
+                finally:
+                    if scope is not None:
+                        scope.allowed = False
+                    await self._release_holder(holder)
+        finally:
+            if scope is not None:
+                tracing.retry_scope.reset(token)  # type: ignore[arg-type]
+                scope.close()
 
     def _send_again(self, attempts: int) -> bool:
         """Rule 8: the server never started the statement; may it go to another connection?"""
@@ -961,6 +976,9 @@ class Pool:
         self, query: str, *args: Any, column: int = 0, timeout: float | None = None
     ) -> Any:
         """Acquire a connection, run :meth:`Connection.fetchval`, release it."""
+        if tracing.observers or querylog.wanted():
+            # Observed or logged: _run() keeps a retried call one call (tracing rule 7).
+            return await self._run(query, "fetchval", *args, column=column, timeout=timeout)
         attempts = 0
         while True:  # _run() without its getattr: the hot shortcut
             holder = await self._acquire_holder(None)
@@ -1007,6 +1025,14 @@ class Pool:
         """Acquire a connection, run :meth:`Connection.copy_records_to_table`, release it."""
         result: str = await self._run(table_name, "copy_records_to_table", **kwargs)
         return result
+
+
+def _retry_scope() -> tracing.RetryScope | None:
+    """A scope that keeps a retried shortcut one observed call (tracing rule 7), when
+    anything observes or logs queries; ``None`` otherwise (no cost)."""
+    if tracing.observers or querylog.wanted():
+        return tracing.RetryScope()
+    return None
 
 
 def _warn_listeners_left(con: Connection, *, removed: bool) -> None:

@@ -24,13 +24,31 @@ Rules:
    environment.
 2. Slow queries: a query that took at least ``slow_threshold`` seconds is logged
    at WARNING, even when DEBUG is off. Off by default; set it with
-   ``configure(slow_threshold=0.5)`` or ``PGWIRE_SLOW_QUERY_SECONDS=0.5``.
+   ``configure(slow_threshold=0.5)`` or ``PGWIRE_SLOW_QUERY_SECONDS=0.5`` (an
+   invalid value of the variable is ignored with a ``RuntimeWarning`` at import).
 3. When neither applies, the cost per query is one ``Logger.isEnabledFor``
    call, which :mod:`logging` answers from its per-level cache (invalidated by
    ``setLevel``, ``dictConfig`` and ``logging.disable``).
 4. Connection events go to ``pgwire`` and its children: connects (address,
    TLS, authentication method) at INFO, pool growth and shrinkage at DEBUG,
-   dropped connections, health-check failures and reconnects at INFO.
+   dropped connections, health-check failures and reconnects at INFO. The
+   pool's own statements (the health-check ping of an idle connection, the
+   reset of a dirty one at release) are not queries of the application: they
+   are logged to ``pgwire.pool`` at DEBUG, never to ``pgwire.query``.
+5. A pool shortcut (``pool.fetchval()`` and friends) that failed with
+   ``ConnectionClosedBeforeStartError`` and is sent again on another
+   connection (rule 8 of :mod:`pgwire.pool`) logs the failed attempt at DEBUG
+   with the status ``failed: ConnectionClosedBeforeStartError, retried on
+   another connection``, then the attempt that ran as usual.
+6. The status is the command tag of the call's last statement, except:
+   ``fetchrow()``, ``fetchval()`` and a cursor's fetches stop the portal after
+   the rows they need, so the server sends no tag: the status is then ``1 row
+   fetched, portal suspended`` (the row count fetched); ``executemany()`` with
+   several argument sets logs ``INSERT 0 1 (last of 5 executions)``, the tag of
+   the last execution and how many ran; opening a cursor without fetching
+   (``await conn.cursor(...)``) logs ``cursor opened``. A cursor logs one record
+   per round trip (open, each ``fetch``/``fetchrow``/``forward``, each batch
+   of ``async for``) with the cursor's query text.
 
 asyncpg's API
 -------------
@@ -47,6 +65,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from typing import Any, NamedTuple
 
 __all__ = ["LoggedQuery", "LoggingQueryLogger", "configure", "query_logger"]
@@ -57,15 +76,25 @@ _DEBUG = logging.DEBUG
 
 
 def _env_seconds(name: str) -> float | None:
+    """Seconds from the environment variable ``name``; ``None`` when unset or invalid.
+
+    An invalid value is reported once with :func:`warnings.warn` and ignored, so
+    that a typo in the environment never makes ``import pgwire`` fail.
+    """
     text = os.environ.get(name, "").strip()
     if not text:
         return None
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"invalid {name} {text!r}: expected seconds, e.g. 0.5") from None
+        value = -1.0
     if not value >= 0:
-        raise ValueError(f"invalid {name} {text!r}: expected seconds, e.g. 0.5")
+        warnings.warn(
+            f"ignoring invalid {name} {text!r}: expected seconds >= 0, e.g. 0.5",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
     return value
 
 
@@ -109,16 +138,25 @@ def wanted() -> bool:
 
 
 def log_operation(
-    conn: Any, query: str, args: Any, started: float, op: Any, exc: BaseException | None
+    conn: Any,
+    query: str,
+    args: Any,
+    started: float,
+    op: Any,
+    exc: BaseException | None,
+    *,
+    retried: bool = False,
 ) -> None:
     """Log one finished public call (called by the connection when :func:`wanted`).
 
     ``started`` is the call's ``time.monotonic()`` start, ``op`` its last
-    protocol operation (its ``status`` is the command tag) or ``None``.
+    protocol operation (its ``status`` is the command tag) or ``None``;
+    ``retried``: the call failed and the pool sends it again (rule 5), so it
+    is logged at DEBUG whatever its duration.
     """
     elapsed = time.monotonic() - started
     threshold = slow_threshold
-    if threshold is not None and elapsed >= threshold:
+    if threshold is not None and elapsed >= threshold and not retried:
         level = logging.WARNING
         what = "slow query"
     else:
@@ -128,8 +166,10 @@ def log_operation(
         return
     if exc is not None:
         status = f"failed: {type(exc).__name__}"
+        if retried:
+            status += ", retried on another connection"
     else:
-        status = getattr(op, "status", "") or ""
+        status = _status(op)
     addr = conn._addr
     server = addr if isinstance(addr, str) else f"{addr[0]}:{addr[1]}"
     shown = args if log_args and args else None
@@ -150,6 +190,24 @@ def log_operation(
             "pg_args": shown,
         },
     )
+
+
+def _status(op: Any) -> str:
+    """What rule 6 logs as the status of a call whose last operation is ``op``."""
+    status: str = getattr(op, "status", "") or ""
+    executed = getattr(op, "executed", None)
+    if executed is None:  # a simple query, or no operation
+        return status
+    if getattr(op, "suspended", False):
+        # The row limit stopped the portal (fetchrow, fetchval, a cursor's fetch):
+        # the server sent no command tag.
+        n = len(op.rows)
+        return f"{n} row{'' if n == 1 else 's'} fetched, portal suspended"
+    if executed > 1:
+        return f"{status} (last of {executed} executions)"
+    if executed == 0 and not status:
+        return "cursor opened"
+    return status
 
 
 class LoggedQuery(NamedTuple):

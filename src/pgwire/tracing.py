@@ -13,9 +13,10 @@ Rules:
    With none registered the cost is one truth test of a list per operation.
 2. An observer that raises is logged and ignored; it never fails the work.
 3. ``query_started`` sees the public calls that carry SQL (``execute``,
-   ``fetch*``, ``executemany``, prepared statement and cursor executions),
-   after the call got its turn on the connection; it ends when the call
-   returns or raises.
+   ``fetch*``, ``executemany``, prepared statements) and each round trip of
+   a cursor (opening it, each fetch or ``forward``, with the cursor's query
+   and arguments), after the call got its turn on the connection; it ends
+   when the call returns or raises.
 4. ``connect_started`` sees each attempt to open a session at one address
    (a multi-host DSN makes several); ``acquire_started`` sees each
    ``Pool.acquire()``, including any wait for a free connection.
@@ -27,12 +28,23 @@ Rules:
    ready, ``"wait"`` with the seconds an acquisition took, ``"timeout"`` when
    one timed out, ``"create"`` with the seconds a new connection took to open
    and ``"use"`` with the seconds a connection was out of the pool.
+7. A pool shortcut (``pool.fetchval()`` and friends) that the pool sends
+   again on another connection after ``ConnectionClosedBeforeStartError``
+   (rule 8 of :mod:`pgwire.pool`) is one observed query: the finisher of the
+   failed attempt is not called with that error; when it has a ``retried``
+   attribute, ``retried(exc)`` is called instead, and the same finisher ends
+   the call once the attempt on the other connection ends. No new
+   ``query_started`` is made for the second attempt.
+8. Statements the driver runs for itself (the pool's health-check ping and
+   release reset, cursor ``CLOSE``, type introspection) are not queries of
+   the application and are not observed.
 
 :mod:`pgwire.contrib.otel` is an OpenTelemetry observer built on these hooks.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -148,22 +160,103 @@ def _start(hook: str, *args: Any) -> Finisher | None:
         return None
     if len(finishers) == 1:
         return _guarded(finishers[0])
+    return _FinishAll(finishers)
 
-    def finish_all(exc: BaseException | None) -> None:
-        for finish in finishers:
+
+class _FinishAll:
+    """The finishers of several observers, called in turn (each guarded)."""
+
+    __slots__ = ("finishers",)
+
+    def __init__(self, finishers: list[Finisher]) -> None:
+        self.finishers = finishers
+
+    def __call__(self, exc: BaseException | None) -> None:
+        for finish in self.finishers:
             _guarded(finish)(exc)
 
-    return finish_all
+    def retried(self, exc: BaseException) -> None:
+        for finish in self.finishers:
+            _retried(finish, exc)
+
+
+class _Guarded:
+    """One observer's finisher; an exception it raises is logged (rule 2)."""
+
+    __slots__ = ("finish",)
+
+    def __init__(self, finish: Finisher) -> None:
+        self.finish = finish
+
+    def __call__(self, exc: BaseException | None) -> None:
+        try:
+            self.finish(exc)
+        except Exception:
+            logger.exception("pgwire observer finisher %r failed", self.finish)
+
+    def retried(self, exc: BaseException) -> None:
+        _retried(self.finish, exc)
 
 
 def _guarded(finish: Finisher) -> Finisher:
-    def call(exc: BaseException | None) -> None:
-        try:
-            finish(exc)
-        except Exception:
-            logger.exception("pgwire observer finisher %r failed", finish)
+    return _Guarded(finish)
 
-    return call
+
+def _retried(finish: Finisher, exc: BaseException) -> None:
+    hook = getattr(finish, "retried", None)
+    if hook is None:
+        return
+    try:
+        hook(exc)
+    except Exception:
+        logger.exception("pgwire observer finisher %r failed in retried", finish)
+
+
+class RetryScope:
+    """One pool shortcut call that may be sent again on another connection (rule 7).
+
+    The pool sets :attr:`allowed` before each attempt (whether a
+    ``ConnectionClosedBeforeStartError`` of this attempt would be retried);
+    the connection hands the attempt's finisher over with :meth:`hold` and the
+    next attempt takes it back with :meth:`take`.
+    """
+
+    __slots__ = ("allowed", "pending", "_finish", "_exc")
+
+    def __init__(self) -> None:
+        self.allowed = False
+        #: An attempt failed and will be retried: the next attempt is the same call.
+        self.pending = False
+        self._finish: Finisher | None = None
+        self._exc: BaseException | None = None
+
+    def hold(self, finish: Finisher | None, exc: BaseException | None) -> None:
+        """Keep ``finish`` of an attempt that failed with ``exc`` and will be retried."""
+        self.pending = True
+        self._exc = exc
+        if finish is not None and exc is not None:
+            _retried(finish, exc)
+        self._finish = finish
+
+    def take(self) -> Finisher | None:
+        """The finisher held from the failed attempt (``None`` if the observers gave
+        none), for the next attempt; clears :attr:`pending`."""
+        self.pending = False
+        finish, self._finish = self._finish, None
+        return finish
+
+    def close(self) -> None:
+        """End a held finisher that no later attempt took (the retry never ran a query)."""
+        self.pending = False
+        finish, self._finish = self._finish, None
+        if finish is not None:
+            finish(self._exc)
+
+
+#: The pool shortcut call running in the current task, if any (rule 7).
+retry_scope: contextvars.ContextVar[RetryScope | None] = contextvars.ContextVar(
+    "pgwire_retry_scope", default=None
+)
 
 
 def pool_event(pool: Pool, event: str, seconds: float = 0.0) -> None:

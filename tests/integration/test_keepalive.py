@@ -114,3 +114,21 @@ async def test_invalid_keepalive_value_names_the_option(tcp_dsn: str, value: str
 async def test_a_value_the_system_refuses_names_the_option(tcp_dsn: str) -> None:
     with pytest.raises(pgwire.ClientConfigurationError, match="keepalives_count"):
         await pgwire.connect(tcp_dsn, keepalives_count=100000)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("keepalives_count", 2**31), ("tcp_user_timeout", 2**32), ("keepalives_interval", 2**31)],
+)
+async def test_a_keyword_value_too_large_for_the_socket_option_names_the_range(
+    tcp_dsn: str, option: str, value: int
+) -> None:
+    with pytest.raises(pgwire.ClientConfigurationError, match=f"{option}.*0 to 2147483647"):
+        await pgwire.connect(tcp_dsn, **{option: value})
+
+
+async def test_a_dsn_value_too_large_for_the_socket_option_names_the_range(
+    tcp_dsn: str,
+) -> None:
+    with pytest.raises(pgwire.ClientConfigurationError, match="keepalives_count.*0 to 2147483647"):
+        await pgwire.connect(tcp_dsn + " keepalives_count=99999999999")

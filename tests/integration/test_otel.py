@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 import pgwire  # noqa: E402
 from pgwire import tracing  # noqa: E402
 from pgwire.contrib import otel  # noqa: E402
+from pgwire.testing.faultproxy import FaultProxy  # noqa: E402
 
 
 @pytest.fixture
@@ -375,6 +377,107 @@ async def test_every_query_method_is_traced(exporter: InMemorySpanExporter, conn
     assert names == ["CREATE", "BATCH INSERT", "SELECT", "SELECT", "UPDATE"]
 
 
+def _query_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
+    return [
+        s
+        for s in exporter.get_finished_spans()
+        if s.kind is SpanKind.CLIENT and s.name != "connect"
+    ]
+
+
+async def test_each_round_trip_of_an_iterated_cursor_is_a_span(
+    exporter: InMemorySpanExporter, conn: Any
+) -> None:
+    async with conn.transaction():
+        exporter.clear()
+        rows = [r async for r in conn.cursor("SELECT generate_series(1, 5)", prefetch=2)]
+        spans = _query_spans(exporter)
+    assert len(rows) == 5
+    # Fetches of 2, 2, 1 rows (the last one ends the portal).
+    assert [s.attributes["db.query.text"] for s in spans] == ["SELECT generate_series(?, ?)"] * 3
+    assert [s.name for s in spans] == ["SELECT postgres"] * 3
+
+
+async def test_each_call_on_a_cursor_object_is_a_span(
+    exporter: InMemorySpanExporter, conn: Any
+) -> None:
+    query = "SELECT generate_series(1, $1::int)"
+    async with conn.transaction():
+        exporter.clear()
+        cur = await conn.cursor(query, 10)
+        await cur.fetch(3)
+        await cur.fetchrow()
+        await cur.forward(2)
+        spans = _query_spans(exporter)
+    assert [s.attributes["db.query.text"] for s in spans] == [query] * 4
+
+
+async def test_a_prepared_statements_cursor_is_traced(
+    exporter: InMemorySpanExporter, conn: Any
+) -> None:
+    async with conn.transaction():
+        stmt = await conn.prepare("SELECT generate_series(1, 3)")
+        exporter.clear()
+        assert len([r async for r in stmt.cursor()]) == 3
+        (span,) = _query_spans(exporter)
+    assert span.attributes["db.query.text"] == "SELECT generate_series(?, ?)"
+
+
+async def test_the_pools_health_check_ping_makes_no_span(
+    exporter: InMemorySpanExporter, dsn: str
+) -> None:
+    async with pgwire.create_pool(dsn, min_size=1, max_size=1, health_check_interval=0.05) as pool:
+        await pool.fetchval("SELECT 1")
+        await asyncio.sleep(0.2)  # idle past the interval: the next acquire pings
+        exporter.clear()
+        await pool.fetchval("SELECT 2")
+        stats = pool.get_stats()
+    assert stats.health_checks == 1
+    assert [s.attributes["db.query.text"] for s in _query_spans(exporter)] == ["SELECT ?"]
+
+
+async def test_the_pools_release_reset_makes_no_span(
+    exporter: InMemorySpanExporter, dsn: str
+) -> None:
+    async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
+        exporter.clear()
+        async with pool.acquire() as con:
+            await con.execute("SET search_path = public")
+        stats = pool.get_stats()
+    assert stats.resets == 1
+    assert [s.attributes["db.query.text"] for s in _query_spans(exporter)] == [
+        "SET search_path = public"
+    ]
+
+
+async def test_a_pool_call_sent_again_elsewhere_is_one_span_without_error(
+    exporter: InMemorySpanExporter, dsn: str, conn: Any
+) -> None:
+    port = int(dsn.rsplit(":", 1)[1].split("/")[0])
+    async with FaultProxy("127.0.0.1", port) as proxy:
+        async with pgwire.create_pool(proxy.dsn(dsn), min_size=1, max_size=1) as pool:
+            async with pool.acquire() as con:
+                pid = con.get_server_pid()
+            # The FATAL is held back until the statement was sent: it never started.
+            proxy.stall()
+            await conn.execute("SELECT pg_terminate_backend($1, 5000)", pid)
+            exporter.clear()
+            call = asyncio.ensure_future(pool.fetchval("SELECT $1::int", 7))
+            await asyncio.sleep(0.1)
+            proxy.resume()
+            assert await asyncio.wait_for(call, 10) == 7
+            assert pool.get_stats().retries == 1
+    (span,) = [s for s in _query_spans(exporter) if s.attributes.get("db.query.text")]
+    assert span.status.status_code is StatusCode.UNSET
+    assert "error.type" not in span.attributes
+    assert span.attributes["pgwire.retries"] == 1
+    (event,) = span.events
+    assert event.name == "pgwire.retry"
+    assert event.attributes["exception.type"] == (
+        "pgwire.exceptions.ConnectionClosedBeforeStartError"
+    )
+
+
 async def test_connect_span_names_the_server(exporter: InMemorySpanExporter, dsn: str) -> None:
     conn = await pgwire.connect(dsn)
     await conn.close()
@@ -460,6 +563,7 @@ def test_operation_name_is_the_leading_keyword_of_a_single_statement(
         ("SELECT $tag$ secret ; $tag$, $$x$$", "SELECT ?, ?"),
         ('SELECT "col 1", t2.c3 FROM t2 -- 5\n', 'SELECT "col 1", t2.c3 FROM t2 -- 5\n'),
         ("SELECT /* 'a' /* 1 */ */ 7", "SELECT /* 'a' /* 1 */ */ ?"),
+        ("SELECT 0x1F, 0O17, 0b1_01, 1_000, 1_000.5", "SELECT ?, ?, ?, ?, ?"),
     ],
 )
 def test_sanitize_replaces_every_literal_and_nothing_else(query: str, sanitized: str) -> None:

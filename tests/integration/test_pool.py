@@ -597,7 +597,7 @@ async def test_failed_ping_replaces_the_connection(dsn: str) -> None:
         async def no_answer(*args: Any, **kwargs: Any) -> str:
             raise pgwire.ConnectionDoesNotExistError("simulated")
 
-        stale.execute = no_answer
+        stale._execute_internal = no_answer  # the ping
         await asyncio.sleep(0.1)
         async with pool.acquire() as con:
             assert con._con is not stale

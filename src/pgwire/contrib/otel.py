@@ -36,8 +36,9 @@ PostgreSQL, stable since v1.33):
    the statement has no reliable name) and ``db.operation.batch.size``.
 6. A failed call sets the span status to ERROR, records the exception,
    ``error.type`` (the SQLSTATE for an error reported by the server, else the
-   exception's class name) and ``db.response.status_code`` (the server's
-   SQLSTATE).
+   exception's class qualified by its module, ``pgwire.exceptions.InterfaceError``,
+   and a built-in exception's bare name, ``TimeoutError``) and
+   ``db.response.status_code`` (the server's SQLSTATE).
 7. ``OTEL_SEMCONV_STABILITY_OPT_IN`` (a comma-separated list, read by
    :func:`instrument`) chooses the attribute generation as the conventions
    define: ``database`` emits only the stable attributes; ``database/dup``
@@ -45,6 +46,16 @@ PostgreSQL, stable since v1.33):
    ``db.user``, ``db.statement``, ``db.operation``, ``network.transport``);
    without either value pgwire keeps what it emitted before, which is both
    sets. ``database/dup`` wins when both are present.
+8. A pool shortcut that the pool sends again on another connection after
+   ``ConnectionClosedBeforeStartError`` (rule 8 of :mod:`pgwire.pool`) is
+   one span, ended by the attempt that ran: each failed attempt adds a
+   ``pgwire.retry`` event (``exception.type``, ``exception.message``) and
+   sets ``pgwire.retries`` to the number of attempts sent again; the span is
+   an ERROR span only when the call failed.
+9. The driver's own statements (the pool's health-check ping and release
+   reset, closing a cursor's portal, type introspection) make no span. A
+   cursor makes one span per round trip (open, each fetch or ``forward``)
+   with the cursor's query text, like asyncpg's instrumentation.
 
 Pool metrics (semantic conventions for database client metrics; pgwire
 emitted none before, so only the current names), every data point carrying
@@ -313,7 +324,20 @@ def _derive_pool_name(pool: Pool) -> str:
 
 
 def _ender(span: trace.Span) -> tracing.Finisher:
-    def finish(exc: BaseException | None) -> None:
+    return _SpanEnd(span)
+
+
+class _SpanEnd:
+    """Ends ``span`` (rule 6 on failure); a pool retry is an event on it (rule 8)."""
+
+    __slots__ = ("span", "retries")
+
+    def __init__(self, span: trace.Span) -> None:
+        self.span = span
+        self.retries = 0
+
+    def __call__(self, exc: BaseException | None) -> None:
+        span = self.span
         if exc is not None:
             sqlstate = getattr(exc, "sqlstate", None)
             from_server = isinstance(sqlstate, str) and getattr(exc, "severity", None) is not None
@@ -326,7 +350,13 @@ def _ender(span: trace.Span) -> tracing.Finisher:
             span.set_status(Status(StatusCode.ERROR, str(exc) or type(exc).__name__))
         span.end()
 
-    return finish
+    def retried(self, exc: BaseException) -> None:
+        self.retries += 1
+        self.span.set_attribute("pgwire.retries", self.retries)
+        self.span.add_event(
+            "pgwire.retry",
+            {"exception.type": _class_name(exc), "exception.message": str(exc)},
+        )
 
 
 def _class_name(exc: BaseException) -> str:
@@ -351,7 +381,10 @@ class _Scan:
 _IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _IDENT_CHARS = _IDENT_START | frozenset("0123456789$")
 _DIGITS = frozenset("0123456789")
-_NUMBER_CHARS = frozenset("0123456789._eE")
+#: Decimal constants, with PostgreSQL 16's underscores between digits (``1_000``).
+_NUMBER_CHARS = frozenset("0123456789_.eE")
+#: Digits of PostgreSQL 16's hexadecimal, octal and binary integers, and underscores.
+_HEX = frozenset("0123456789abcdefABCDEF_")
 _STRING_PREFIXES = frozenset("eEbBxXnN")
 #: Leading keywords that do not name the statement's operation by themselves.
 _NOT_AN_OPERATION = frozenset({"WITH"})
@@ -363,7 +396,8 @@ def _scan(query: str) -> _Scan:
     Knows PostgreSQL's lexical rules for comments (``--``, nested ``/* */``),
     quoted identifiers, string constants (``'...'`` with ``''``, ``E'...'``
     with backslash escapes, ``B''``/``X''``/``N''``/``U&''``), dollar quoting
-    and numeric constants.
+    and numeric constants (PostgreSQL docs, "Lexical Structure", 4.1.2.6),
+    PostgreSQL 16's ``0x``/``0o``/``0b`` integers and ``1_000`` included.
     """
     out: list[str] = []
     n = len(query)
@@ -446,6 +480,13 @@ def _scan(query: str) -> _Scan:
                 if statements == 1 and not first_word:
                     first_word = word
                 out.append(word)
+                i = j
+            elif c == "0" and i + 2 < n and query[i + 1] in "xXoObB" and query[i + 2] in _HEX:
+                # PostgreSQL 16's 0x1F, 0o17, 0b101 (with optional underscores).
+                j = i + 2
+                while j < n and query[j] in _HEX:
+                    j += 1
+                out.append("?")
                 i = j
             elif c in _DIGITS or (c == "." and i + 1 < n and query[i + 1] in _DIGITS):
                 j = i + 1
