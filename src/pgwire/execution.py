@@ -161,25 +161,33 @@ class OperationContext:
             reserved_place.set(None)  # one call per reservation
             if reservation.order is not conn._order:
                 reservation = None
-        if not gate.try_enter(self.exclusive):
+        order = conn._order
+        if gate.try_enter(self.exclusive):
+            if reservation is None or not order.claim(reservation, self):
+                order.join(self)
+            self._in_line = True
+        else:
             if reservation is not None:
                 # Waiting for admission: the reserved place must not hold others back.
-                conn._order.cancel(reservation)
-                reservation = None
+                order.cancel(reservation)
             try:
-                await gate.enter(self.exclusive, self.deadline)
-            except asyncio.TimeoutError:
-                raise asyncio.TimeoutError() from None
+                # The place in line is taken at the moment of admission, so that the
+                # line follows the order of admission.
+                await gate.enter(self.exclusive, self.deadline, self._join_line)
+            except BaseException as exc:
+                if self._in_line:  # admitted, then cancelled before resuming
+                    self._in_line = False
+                    order.leave(self)
+                if isinstance(exc, asyncio.TimeoutError):
+                    raise asyncio.TimeoutError() from None
+                raise
         if conn.is_closed():
             gate.leave(self.exclusive)
-            if reservation is not None:
-                conn._order.cancel(reservation)
+            self._in_line = False
+            order.leave(self)
             raise conn._closed_error()
         if gate.blocks:
             self._block = gate.blocks[-1]
-        if reservation is None or not conn._order.claim(reservation, self):
-            conn._order.join(self)
-        self._in_line = True
         if tracing.observers and self.query is not None:
             scope = tracing.retry_scope.get()
             if scope is not None and scope.pending:
@@ -191,6 +199,10 @@ class OperationContext:
                 target = tracing.Target(conn._addr, params.database, params.user)
                 self._finish = tracing.query_started(self.query, self.args, target)
         return self
+
+    def _join_line(self) -> None:
+        self.conn._order.join(self)
+        self._in_line = True
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any

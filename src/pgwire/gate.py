@@ -108,7 +108,7 @@ class ImplicitBlock:
 
 
 class _Waiter:
-    __slots__ = ("future", "exclusive", "tokens", "task", "since", "adopted")
+    __slots__ = ("future", "exclusive", "tokens", "task", "since", "adopted", "on_admit")
 
     def __init__(
         self,
@@ -117,6 +117,7 @@ class _Waiter:
         tokens: tuple[object, ...],
         task: asyncio.Task[object] | None,
         since: float,
+        on_admit: Callable[[], None] | None,
     ) -> None:
         self.future = future
         self.exclusive = exclusive
@@ -124,6 +125,7 @@ class _Waiter:
         self.task = task
         self.since = since
         self.adopted = False
+        self.on_admit = on_admit
 
 
 class Gate:
@@ -192,20 +194,34 @@ class Gate:
         self._admit(exclusive)
         return True
 
-    async def enter(self, exclusive: bool = False, deadline: float | None = None) -> None:
+    async def enter(
+        self,
+        exclusive: bool = False,
+        deadline: float | None = None,
+        on_admit: Callable[[], None] | None = None,
+    ) -> None:
         """Wait for admission (until ``deadline``, loop time); pair it with :meth:`leave`.
 
-        Raises ``asyncio.TimeoutError`` at the deadline and
-        :class:`~pgwire.exceptions.InterfaceError` under rule 4. Runs in the
+        ``on_admit`` is called at the moment of admission, before the caller
+        resumes, so that what it does (taking a place in the write line) follows
+        the order of admission. Raises ``asyncio.TimeoutError`` at the deadline
+        and :class:`~pgwire.exceptions.InterfaceError` under rule 4. Runs in the
         caller's task (no ``wait_for``), so an adoption (rule 3) lands in the
         caller's context.
         """
         if self.try_enter(exclusive):
+            if on_admit is not None:
+                on_admit()
             return
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         waiter = _Waiter(
-            loop.create_future(), exclusive, current_transactions.get(), task, loop.time()
+            loop.create_future(),
+            exclusive,
+            current_transactions.get(),
+            task,
+            loop.time(),
+            on_admit,
         )
         self._waiters.append(waiter)
         # Waiters the open block keeps out may be queued ahead: see whether this one
@@ -271,6 +287,8 @@ class Gate:
             self._admit(waiter.exclusive)
             if self.blocks:
                 self._last_inside_use = _now()
+            if waiter.on_admit is not None:
+                waiter.on_admit()
             fut.set_result(None)
         self._arm_watchdog()
 

@@ -209,9 +209,12 @@ async def torture(
             ]
             ops[0] += n + 1
             after: list[asyncio.Task[Any]] = []
-            async with conn.pipeline() as p:
-                results = [p.fetchval(t, 0) for t in texts]
-                after.append(asyncio.ensure_future(conn.fetchval(texts[0], 0)))
+            try:
+                async with conn.pipeline() as p:
+                    results = [p.fetchval(t, 0) for t in texts]
+                    after.append(asyncio.ensure_future(conn.fetchval(texts[0], 0)))
+            finally:
+                await asyncio.gather(*after, return_exceptions=True)
             values = []
             for r, t in zip(results, texts, strict=True):
                 if r.exception() is None:

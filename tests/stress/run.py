@@ -303,10 +303,13 @@ async def run_storm(server: TempServer, ops: int, seconds: float) -> Result:
 async def run_torture(server: TempServer, calls: int, seconds: float) -> Result:
     import torture as tt
 
+    import pgwire._impl
+
+    impl = pgwire._impl.IMPL
     result = Result(
-        "pipelining torture (first use, COMMIT scripts, savepoints, operator cancels and "
-        "terminations; every write accounted for)",
-        f"torture --calls {calls}",
+        "pipelining torture (first use, COMMIT scripts, savepoints, pipelines, operator "
+        f"cancels and terminations; every write accounted for), {impl}",
+        f"torture --calls {calls}` with `PGWIRE_IMPL={impl}",
     )
     started = time.monotonic()
     outcomes: Counter[str] = Counter()
