@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 
 __all__ = ("ASYNCPG_MODULES", "install_as_asyncpg")
@@ -18,6 +22,7 @@ ASYNCPG_MODULES: dict[str, str] = {
     "asyncpg.cursor": "pgwire.cursor",
     "asyncpg.prepared_stmt": "pgwire.prepared_stmt",
     "asyncpg.exceptions": "pgwire.exceptions",
+    "asyncpg.exceptions._base": "pgwire.exceptions._base",
     "asyncpg.types": "pgwire.types",
     "asyncpg.serverversion": "pgwire.serverversion",
     "asyncpg.introspection": "pgwire.introspection",
@@ -50,4 +55,40 @@ def install_as_asyncpg() -> ModuleType:
             )
     for name, target in ASYNCPG_MODULES.items():
         sys.modules[name] = importlib.import_module(target)
+    if not any(isinstance(f, _AsyncpgAlias) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AsyncpgAlias())
     return sys.modules["asyncpg"]
+
+
+class _AsyncpgAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``import asyncpg.X`` for any other X gives pgwire's module ``pgwire.X`` itself.
+
+    Without it Python would load ``pgwire/X.py`` a second time under the name
+    ``asyncpg.X`` (``asyncpg`` is pgwire, whose ``__path__`` it searches), and
+    that copy's classes would not be the ones pgwire uses.
+    """
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("asyncpg."):
+            return None
+        alias = "pgwire." + fullname[len("asyncpg.") :]
+        try:
+            found = importlib.util.find_spec(alias)
+        except (ImportError, ValueError):
+            return None
+        if found is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        module = importlib.import_module("pgwire." + spec.name[len("asyncpg.") :])
+        spec.loader_state = module.__spec__  # the import system overwrites __spec__
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # pgwire's module is loaded already; give it back its own spec.
+        own = module.__spec__.loader_state if module.__spec__ is not None else None
+        if own is not None:
+            module.__spec__ = own

@@ -167,14 +167,25 @@ class OperationContext:
                 order.join(self)
             self._in_line = True
         else:
+            on_admit = self._join_line
             if reservation is not None:
-                # Waiting for admission: the reserved place must not hold others back.
-                order.cancel(reservation)
+                # Waiting for admission: the reserved place holds nobody back meanwhile,
+                # and is taken again at admission.
+                order.suspend(reservation)
+                held = reservation
+
+                def on_admit() -> None:
+                    if not order.claim(held, self):
+                        order.join(self)
+                    self._in_line = True
+
             try:
                 # The place in line is taken at the moment of admission, so that the
                 # line follows the order of admission.
-                await gate.enter(self.exclusive, self.deadline, self._join_line)
+                await gate.enter(self.exclusive, self.deadline, on_admit)
             except BaseException as exc:
+                if reservation is not None:
+                    order.cancel(reservation)
                 if self._in_line:  # admitted, then cancelled before resuming
                     self._in_line = False
                     order.leave(self)

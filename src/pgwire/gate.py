@@ -408,12 +408,17 @@ reserved_place: contextvars.ContextVar[Reservation | None] = contextvars.Context
 
 
 class Reservation:
-    """A place in a :class:`WriteOrder` line held for a call not made yet."""
+    """A place in a :class:`WriteOrder` line held for a call not made yet.
 
-    __slots__ = ("order",)
+    While its call waits for admission (:meth:`WriteOrder.suspend`) the place
+    holds nobody back; once admitted, the call takes it again.
+    """
+
+    __slots__ = ("order", "suspended")
 
     def __init__(self, order: WriteOrder) -> None:
         self.order = order
+        self.suspended = False
 
 
 class WriteOrder:
@@ -439,7 +444,17 @@ class WriteOrder:
     def may_write(self, place: object) -> bool:
         if self._closed:
             return True
-        return not self._fences and self._line[0] is place
+        if self._fences:
+            return False
+        line = self._line
+        if line[0] is place:
+            return True
+        for held in line:  # suspended reservations ahead hold nobody back
+            if held is place:
+                return True
+            if not (type(held) is Reservation and held.suspended):
+                return False
+        return False
 
     @property
     def fenced(self) -> bool:
@@ -479,8 +494,13 @@ class WriteOrder:
                 return True
         return False
 
+    def suspend(self, reservation: Reservation) -> None:
+        """``reservation``'s call waits for admission: meanwhile it holds nobody back."""
+        reservation.suspended = True
+        self._wake()
+
     def cancel(self, reservation: Reservation) -> None:
-        """Give up ``reservation`` (its call was not made, or waits elsewhere)."""
+        """Give up ``reservation`` (its call was not made)."""
         self.leave(reservation)
 
     def rejoin_first(self, place: object) -> None:

@@ -147,3 +147,19 @@ async def test_cursors_expose_asyncpgs_attributes_instrumentation_reads(
 async def test_mogrify_inlines_arguments_as_literals(conn: pgwire.Connection) -> None:
     query = await pgwire.utils._mogrify(conn, "SELECT $1::int, $2::text[]", [7, ["a'b", None]])
     assert query == "SELECT '7'::int, '{a''b,NULL}'::text[]"
+
+
+def test_install_as_asyncpg_gives_pgwires_own_modules_for_unlisted_submodules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import pgwire; pgwire.install_as_asyncpg()\n"
+        "from asyncpg.exceptions._base import InterfaceError\n"
+        "import asyncpg.record, pgwire.record\n"
+        "assert InterfaceError is pgwire.InterfaceError\n"
+        "assert asyncpg.record is pgwire.record\n"
+        "assert pgwire.record.__spec__.name == 'pgwire.record'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

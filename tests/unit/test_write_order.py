@@ -84,3 +84,17 @@ def test_lowering_more_fences_than_were_raised_does_not_go_negative(times: int) 
     assert not order.may_write(place)
     order.lower_fence()
     assert order.may_write(place)
+
+
+def test_a_suspended_reservation_holds_nobody_back_and_is_taken_again_at_admission() -> None:
+    order = WriteOrder()
+    first, second = order.reserve(), order.reserve()
+    later = object()
+    order.join(later)
+    order.suspend(first)  # its call waits for admission
+    call_two = object()
+    assert order.claim(second, call_two)
+    assert order.may_write(call_two)  # the suspended place ahead does not block it
+    call_one = object()
+    assert order.claim(first, call_one)  # admitted: back at its place, ahead of the others
+    assert order.may_write(call_one) and not order.may_write(call_two)

@@ -33,11 +33,12 @@ class ConnectionClosedBeforeStartError(ConnectionDoesNotExistError):
     """
 
 
-class ValueOutOfRangeError(InterfaceError, OverflowError):
+class ValueOutOfRangeError(InterfaceError, OverflowError, ValueError):
     """A server value the Python type cannot hold (a date in year 10000, a BC timestamp,
     an interval of 178000000 years).
 
-    The message names the value and the range of the Python type. It is an
-    :class:`OverflowError`, so ``except (ValueError, OverflowError)`` catches it as
-    it catches the built-in errors asyncpg lets escape from its codecs.
+    The message names the value and the range of the Python type. It is both an
+    :class:`OverflowError` and a :class:`ValueError`, so ``except ValueError`` and
+    ``except OverflowError`` catch it as they catch the built-in errors asyncpg lets
+    escape from its codecs (``ValueError`` for dates, ``OverflowError`` for others).
     """
