@@ -221,7 +221,8 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
     # ------------------------------------------------------------ queries
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        """Run ``query``; return the status tag of its last command (``'INSERT 0 1'``).
+        """Execute an SQL command (or commands); return the status tag of the last one
+        (``'INSERT 0 1'``).
 
         Without arguments the simple-query protocol is used, so several
         statements separated by semicolons are allowed.

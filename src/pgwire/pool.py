@@ -1039,14 +1039,19 @@ def _warn_listeners_left(con: Connection, *, removed: bool) -> None:
     """Warn about notification or log listeners still attached at release (as asyncpg)."""
     what = []
     if con._listeners:
-        what.append(f"notification listeners on {sorted(con._listeners)}")
+        count = sum(len(callbacks) for callbacks in con._listeners.values())
+        what.append(
+            f"{count} active notification listener{'s' if count != 1 else ''} "
+            f"(channels {sorted(con._listeners)})"
+        )
     if con._log_listeners:
         count = len(con._log_listeners)
-        what.append(f"{count} log listener{'s' if count != 1 else ''}")
+        what.append(f"{count} active log listener{'s' if count != 1 else ''}")
     if what:
+        # asyncpg's wording, so that filters written for it match.
         warnings.warn(
-            f"releasing a connection with listeners still registered ({'; '.join(what)})"
-            + ("; they are removed" if removed else ""),
+            f"{con!r} is being released to the pool but has {' and '.join(what)}"
+            + ("; the listeners are removed" if removed else ""),
             exceptions.InterfaceWarning,
             stacklevel=3,
         )

@@ -376,7 +376,7 @@ async def test_listeners_are_removed_at_release_with_a_warning(dsn: str) -> None
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
         con = await pool.acquire()
         await con.add_listener("pool_chan", lambda *a: None)
-        with pytest.warns(pgwire.InterfaceWarning, match="listeners"):
+        with pytest.warns(pgwire.InterfaceWarning, match="listener"):
             await pool.release(con)
         async with pool.acquire() as con:
             assert con._listeners == {}

@@ -59,7 +59,7 @@ async def test_releasing_with_a_log_listener_attached_warns(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
         con = await pool.acquire()
         con.add_log_listener(lambda *_: None)
-        with pytest.warns(pgwire.InterfaceWarning, match="1 log listener"):
+        with pytest.warns(pgwire.InterfaceWarning, match="has 1 active log listener"):
             await pool.release(con)
 
 
