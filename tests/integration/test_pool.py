@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from server_checks import open_sockets, settled_backends
 
 import pgwire
 from pgwire.pool import PoolConnectionProxy, PoolStats
@@ -293,12 +294,19 @@ async def test_failing_reset_discards_the_connection_and_raises(dsn: str) -> Non
     async def reset(con: pgwire.Connection) -> None:
         raise RuntimeError("reset failed")
 
-    async with pgwire.create_pool(dsn, min_size=0, max_size=1, reset=reset) as pool:
+    app = "pool-failing-reset"
+    sockets_before = open_sockets()
+    async with pgwire.create_pool(
+        dsn, min_size=0, max_size=1, reset=reset, server_settings={"application_name": app}
+    ) as pool:
         con = await pool.acquire()
         with pytest.raises(RuntimeError, match="reset failed"):
             await pool.release(con)
         assert pool.get_size() == 0
         assert pool.get_stats().in_use == 0
+        # Discarded for real: no backend left on the server, no socket in this process.
+        assert await settled_backends(dsn, app, 0) == []
+        assert open_sockets() - sockets_before == set()
 
 
 async def test_release_bounds_the_reset_by_the_acquire_timeout_by_default(dsn: str) -> None:

@@ -181,6 +181,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "",
         (POOL,),
     ),
+    Mutation(
+        "pool-discard-leaks",
+        "a connection the pool discards at once is forgotten but left open",
+        "src/pgwire/pool.py",
+        "        else:\n            con.terminate()\n        self._slot_freed()\n",
+        "        self._slot_freed()\n",
+        (POOL, "tests/integration/test_pool_faults.py"),
+    ),
     # ------------------------------------------------------------ codecs, pure Python
     Mutation(
         "py-int8-unsigned",
@@ -272,6 +280,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         (COPY_IN, PARITY),
         ("compiled",),
     ),
+    Mutation(
+        "copy-out-not-stopped",
+        "a COPY TO its consumer gave up on is not cancelled: the server streams on",
+        "src/pgwire/copy.py",
+        "            await _stop(conn, op, done, exc, True)\n",
+        "            await _stop(conn, op, done, exc, False)\n",
+        ("tests/integration/test_copy_out.py",),
+    ),
     # ------------------------------------------------------------ timeouts
     Mutation(
         "timeout-no-cancel",
@@ -310,11 +326,26 @@ def env_for(tree: Path, impl: str) -> dict[str, str]:
     return env
 
 
+def build_tools(tmp: Path) -> Path:
+    """A directory holding the setuptools ``pyproject.toml`` asks for (build isolation's)."""
+    target = tmp / "buildtools"
+    if not target.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", str(target)]
+            + ["setuptools>=77", "Cython>=3"],
+            check=True,
+            capture_output=True,
+        )
+    return target
+
+
 def build(tree: Path) -> None:
+    """Compile the extension in place in ``tree`` (the copy's own setup.py)."""
+    tools = build_tools(tree.parent)
     result = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
         cwd=tree,
-        env={**os.environ, "PGWIRE_REQUIRE_COMPILED": "1"},
+        env={**os.environ, "PGWIRE_REQUIRE_COMPILED": "1", "PYTHONPATH": str(tools)},
         capture_output=True,
         text=True,
     )
@@ -338,7 +369,9 @@ def check_imports_from(tree: Path, impl: str) -> None:
 
 
 def pytest(tree: Path, impl: str, tests: tuple[str, ...], verbose: bool) -> tuple[int, str]:
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    # A hang counts as a failure (pytest-timeout), after 60 s rather than the suite's 300.
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--timeout=60"]
+    cmd += tests
     result = subprocess.run(cmd, cwd=tree, env=env_for(tree, impl), capture_output=True, text=True)
     lines = (result.stdout + result.stderr).strip().splitlines()
     failed = [ln for ln in lines if ln.startswith(("FAILED", "ERROR"))]
