@@ -102,6 +102,15 @@ async def test_numeric_nan_round_trips(conn: Any) -> None:
     assert (await conn.fetchval("SELECT $1::numeric", Decimal("NaN"))).is_nan()
 
 
+async def test_numeric_of_more_than_4300_digits_decodes(conn: Any) -> None:
+    # Past the limit of str(int) (sys.get_int_max_str_digits), well within numeric's.
+    value = await conn.fetchval(
+        "SELECT ('-' || repeat('7', 20000) || '.' || repeat('1', 9000))::numeric"
+    )
+    assert value == Decimal("-" + "7" * 20000 + "." + "1" * 9000)
+    assert await conn.fetchval("SELECT $1::numeric = $2::text::numeric", value, str(value))
+
+
 async def test_numeric_keeps_display_scale(conn: Any) -> None:
     assert str(await conn.fetchval("SELECT $1::numeric", Decimal("1.500"))) == "1.500"
 

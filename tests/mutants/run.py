@@ -212,8 +212,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "py-numeric-drop-sign",
         "negative numeric decoded as positive (pure codec)",
         "src/pgwire/codecs/numeric.py",
-        "    return Decimal(f\"{'-' if sign == _NEG else ''}{coef}E-{dscale}\")",
-        '    return Decimal(f"{coef}E-{dscale}")',
+        "    return Decimal(f\"{'-' if sign == _NEG else ''}{text}E-{dscale}\")",
+        '    return Decimal(f"{text}E-{dscale}")',
         (NUMERIC, ROUNDTRIP, PARITY),
         ("python",),
     ),
@@ -460,7 +460,7 @@ MUTMUT_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def run_mutmut(group: str, max_children: int) -> int:
+def run_mutmut(group: str, max_children: int, show: bool) -> int:
     """mutmut over one module group in a temporary copy; prints its score."""
     paths, tests = MUTMUT_GROUPS[group]
     with tempfile.TemporaryDirectory(prefix=f"pgwire-mutmut-{group}-") as tmp:
@@ -468,11 +468,10 @@ def run_mutmut(group: str, max_children: int) -> int:
         # mutmut reads its settings from setup.cfg; the copy gets its own.
         (tree / "setup.cfg").write_text(
             "[mutmut]\n"
-            f"paths_to_mutate={','.join(paths)}\n"
-            "tests_dir=tests/unit\n"
-            "also_copy=tests/conftest.py\n"
-            f"pytest_add_cli_args_test_selection={','.join(tests)}\n"
-            "pytest_add_cli_args=-p,no:cacheprovider\n"
+            "source_paths=src\n"
+            "only_mutate=" + "\n  ".join(paths) + "\n"
+            "pytest_add_cli_args_test_selection=" + "\n  ".join(tests) + "\n"
+            "pytest_add_cli_args=-p\n  no:cacheprovider\n"
         )
         env = env_for(tree, "python")
         env.pop("PYTHONPATH")  # mutmut puts its mutants/src first itself
@@ -501,6 +500,15 @@ def run_mutmut(group: str, max_children: int) -> int:
         print(f"\nmutmut {group}: {killed}/{total} killed ({counts})")
         for name in survivors:
             print(f"  survived: {name}")
+            if show:
+                diff = subprocess.run(
+                    [sys.executable, "-m", "mutmut", "show", name],
+                    cwd=tree,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                print("    " + "\n    ".join(diff.strip().splitlines()[2:]))
         return 0
 
 
@@ -510,11 +518,12 @@ def main() -> int:
     parser.add_argument("--impl", choices=IMPLS, action="append", help="implementation(s)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--mutmut", choices=sorted(MUTMUT_GROUPS), help="run mutmut instead")
+    parser.add_argument("--show", action="store_true", help="print each mutmut survivor's diff")
     parser.add_argument("--max-children", type=int, default=2, help="mutmut worker processes")
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest output")
     args = parser.parse_args()
     if args.mutmut:
-        return run_mutmut(args.mutmut, args.max_children)
+        return run_mutmut(args.mutmut, args.max_children, args.show)
     if args.list:
         for m in MUTATIONS:
             print(f"{m.name:36} {m.path:34} {m.behaviour}")

@@ -180,3 +180,34 @@ def test_numeric_round_trips_value_and_scale(value: Decimal) -> None:
 def test_numeric_round_trips_exact_text(coefficient: int, scale: int) -> None:
     value = Decimal(f"{coefficient}E-{scale}")
     assert str(n.numeric_decode(n.numeric_encode(value))) == str(value)
+
+
+def test_numeric_accepts_the_largest_scale_and_integer_part_postgresql_allows() -> None:
+    smallest = Decimal(f"1E-{n.NUMERIC_MAX_SCALE}")
+    largest = Decimal(f"9E{n.NUMERIC_MAX_INT_DIGITS - 1}")
+    assert n.numeric_decode(n.numeric_encode(smallest)) == smallest
+    assert n.numeric_decode(n.numeric_encode(largest)) == largest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"1E-{n.NUMERIC_MAX_SCALE + 1}",
+        f"1E{n.NUMERIC_MAX_INT_DIGITS}",
+        "-1E200000",
+        # Within both digit limits, but more base-10000 digits than the wire's int16 count.
+        "3" * n.NUMERIC_MAX_INT_DIGITS + "." + "4" * 1000,
+    ],
+)
+def test_numeric_past_postgresqls_range_is_a_value_error_naming_the_value(text: str) -> None:
+    shown = str(Decimal(text))
+    with pytest.raises(ValueError, match="is out of PostgreSQL's range") as info:
+        n.numeric_encode(Decimal(text))
+    assert shown[:12] in str(info.value)
+
+
+def test_numeric_with_leading_zero_groups_and_whole_numbers_round_trips() -> None:
+    for text in ("0.0001", "10000", "100000000.5", "-0.00000001", "12345678", "0E+8"):
+        value = Decimal(text)
+        assert n.numeric_decode(n.numeric_encode(value)) == value
+        assert str(n.numeric_decode(n.numeric_encode(value))).lstrip("-") != ""

@@ -247,6 +247,8 @@ def test_numeric_decoder_matches_on_encoded_decimals(twins: Twins, value: Decima
         "-" + "1" * 150 + "." + "2" * 150,
         "1e300",
         "0.0000000000000000000000000000001",
+        "7" * 5000,  # past str(int)'s 4300-digit limit
+        "-" + "3" * 100000 + "." + "4" * 16383,
     ],
 )
 def test_numeric_decoder_matches_on_short_and_long_values(twins: Twins, text: str) -> None:

@@ -221,6 +221,8 @@ def numeric_encode(value: Any) -> bytes:
     if start == end:
         return _numeric_head.pack(0, 0, _POS, dscale)
     ndigits = end - start
+    if ndigits > 0x7FFF:  # the wire's digit count is an int16
+        raise _out_of_range(d)
     sign = _NEG if d.is_signed() else _POS
     return _numeric_head.pack(ndigits, weight, sign, dscale) + struct.pack(
         f"!{ndigits}H", *groups[start:end]
@@ -234,13 +236,22 @@ def numeric_decode(data: bytes) -> Decimal:
         if special is None:
             raise ValueError(f"invalid numeric sign 0x{sign:04x}")
         return special
-    coef = 0
-    for digit in struct.unpack_from(f"!{ndigits}H", data, 8):
-        coef = coef * 10000 + digit
+    groups = struct.unpack_from(f"!{ndigits}H", data, 8)
     # coef * 10**shift is the value; rescale so the exponent is -dscale.
     shift = 4 * (weight - ndigits + 1) + dscale
-    if shift > 0:
-        coef *= 10**shift
-    elif shift < 0:
-        coef //= 10 ** (-shift)
-    return Decimal(f"{'-' if sign == _NEG else ''}{coef}E-{dscale}")
+    if any(digit > 9999 for digit in groups):  # not a base-10000 digit: never sent by a server
+        coef = 0
+        for digit in groups:
+            coef = coef * 10000 + digit
+        coef = coef * 10**shift if shift > 0 else coef // 10 ** (-shift)
+        text = str(coef)
+    else:
+        # Built as text, not as an int: str() of an int refuses more than 4300 digits
+        # (sys.get_int_max_str_digits), and numeric allows 131072 + 16383.
+        text = "".join([f"{digit:04d}" for digit in groups])
+        if shift > 0:
+            text += "0" * shift
+        elif shift < 0:
+            text = text[:shift]
+        text = text or "0"
+    return Decimal(f"{'-' if sign == _NEG else ''}{text}E-{dscale}")
