@@ -849,6 +849,12 @@ def test_fatal_before_any_reply_marks_the_operation_as_never_started(impl: Any) 
     assert not op.answered
 
 
+def assert_ended_by_the_server(error: BaseException | None) -> None:
+    """The call's error for a session the server ended: the server's error as the cause."""
+    assert type(error) is exceptions.ConnectionDoesNotExistError, repr(error)
+    assert isinstance(error.__cause__, exceptions.AdminShutdownError)
+
+
 def test_fatal_after_a_bind_complete_is_the_operations_own_error(impl: Any) -> None:
     core = ready_core()
     op = core.submit(execute_op(impl))
@@ -856,7 +862,7 @@ def test_fatal_after_a_bind_complete_is_the_operations_own_error(impl: Any) -> N
     core.receive_data(BIND_COMPLETE + TERMINATE)
 
     assert op.answered
-    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(op.error)
     assert not isinstance(op.error, exceptions.ConnectionClosedBeforeStartError)
 
 
@@ -866,7 +872,7 @@ def test_fatal_after_rows_is_the_operations_own_error(impl: Any) -> None:
 
     core.receive_data(BIND_COMPLETE + data_row(int4(1)) + TERMINATE)
 
-    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(op.error)
 
 
 def test_operations_queued_behind_an_answered_one_never_started(impl: Any) -> None:
@@ -876,7 +882,7 @@ def test_operations_queued_behind_an_answered_one_never_started(impl: Any) -> No
 
     core.receive_data(BIND_COMPLETE + TERMINATE)
 
-    assert isinstance(first.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(first.error)
     assert isinstance(second.error, exceptions.ConnectionClosedBeforeStartError)
 
 
@@ -897,7 +903,7 @@ def test_parse_complete_answers_a_prepare() -> None:
 
     core.receive_data(PARSE_COMPLETE + TERMINATE)
 
-    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(op.error)
 
 
 def test_unanswered_prepare_never_started() -> None:
@@ -915,7 +921,7 @@ def test_a_simple_query_is_never_marked_as_never_started() -> None:
 
     core.receive_data(TERMINATE)
 
-    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(op.error)
 
 
 def test_an_execute_of_an_open_portal_is_never_marked_as_never_started(impl: Any) -> None:
@@ -925,7 +931,7 @@ def test_an_execute_of_an_open_portal_is_never_marked_as_never_started(impl: Any
 
     core.receive_data(TERMINATE)
 
-    assert isinstance(op.error, exceptions.AdminShutdownError)
+    assert_ended_by_the_server(op.error)
 
 
 def test_eof_without_fatal_never_marks_an_operation_as_never_started(impl: Any) -> None:
