@@ -64,9 +64,12 @@ ROUND_TRIPS: list[tuple[str, Any]] = [
     ("timetz", time(12, 0, tzinfo=PLUS3)),
     ("timestamp", datetime(2024, 2, 29, 12, 34, 56, 789012)),
     ("timestamp", datetime(1970, 1, 1)),
+    ("timestamp", datetime(1969, 7, 20, 20, 17, 40, 123456)),  # before 2000, not midnight
+    ("timestamp", datetime(1, 1, 1, 0, 0, 0, 1)),
     ("timestamp", datetime.max),
     ("timestamp", datetime.min),
     ("timestamptz", datetime(2024, 2, 29, 12, 34, 56, 789012, tzinfo=UTC)),
+    ("timestamptz", datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
     ("timestamptz", datetime.max),
     ("timestamptz", datetime.min),
     ("interval", timedelta(days=45, microseconds=-1)),

@@ -24,6 +24,7 @@ baseline failed. See ``tests/mutants/README.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -140,11 +141,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     # ------------------------------------------------------------ transactions
     Mutation(
         "savepoint-release-on-exception",
-        "a nested block left by a Python exception RELEASEs its savepoint",
+        "a nested block left by a Python exception (not a server error) RELEASEs its savepoint",
         "src/pgwire/transaction.py",
         "            if exc_type is not None:\n                await self._rollback()\n",
         "            if exc_type is not None:\n"
-        "                await (self._commit() if self._nested else self._rollback())\n",
+        "                python_error = not issubclass(exc_type, exceptions.PostgresError)\n"
+        "                end = self._commit if self._nested and python_error else self._rollback\n"
+        "                await end()\n",
         (TXN,),
     ),
     Mutation(
@@ -520,6 +523,9 @@ def main() -> int:
     parser.add_argument("--mutmut", choices=sorted(MUTMUT_GROUPS), help="run mutmut instead")
     parser.add_argument("--show", action="store_true", help="print each mutmut survivor's diff")
     parser.add_argument("--max-children", type=int, default=2, help="mutmut worker processes")
+    parser.add_argument(
+        "--select", nargs="+", metavar="TEST", help="run this pytest selection instead"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest output")
     args = parser.parse_args()
     if args.mutmut:
@@ -533,6 +539,8 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown mutation(s): {', '.join(unknown)} (see --list)")
     selected = [by_name[n] for n in args.names] if args.names else list(MUTATIONS)
+    if args.select:
+        selected = [dataclasses.replace(m, tests=tuple(args.select)) for m in selected]
     return run_mutations(selected, tuple(args.impl or IMPLS), args.verbose)
 
 
