@@ -6,6 +6,7 @@ Golden bytes come from the server's ``*send`` functions (PostgreSQL 15).
 from __future__ import annotations
 
 import math
+import struct
 from decimal import Decimal
 
 import pytest
@@ -211,3 +212,15 @@ def test_numeric_with_leading_zero_groups_and_whole_numbers_round_trips() -> Non
         value = Decimal(text)
         assert n.numeric_decode(n.numeric_encode(value)) == value
         assert str(n.numeric_decode(n.numeric_encode(value))).lstrip("-") != ""
+
+
+def test_numeric_with_a_digit_above_9999_is_a_value_error_not_a_wrong_value() -> None:
+    payload = struct.pack("!hhHHH", 1, 0, 0, 0, 10000)
+    with pytest.raises(ValueError, match="invalid numeric digit 10000"):
+        n.numeric_decode(payload)
+
+
+def test_numeric_dropping_digits_past_its_display_scale_keeps_the_rest() -> None:
+    # 1.23456789 stored with dscale 2: digits [1, 2345, 6789], weight 0.
+    payload = struct.pack("!hhHHHHH", 3, 0, 0, 2, 1, 2345, 6789)
+    assert str(n.numeric_decode(payload)) == "1.23"

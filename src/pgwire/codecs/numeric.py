@@ -237,21 +237,17 @@ def numeric_decode(data: bytes) -> Decimal:
             raise ValueError(f"invalid numeric sign 0x{sign:04x}")
         return special
     groups = struct.unpack_from(f"!{ndigits}H", data, 8)
-    # coef * 10**shift is the value; rescale so the exponent is -dscale.
+    # The digits times 10**shift are the value; rescale so the exponent is -dscale.
     shift = 4 * (weight - ndigits + 1) + dscale
-    if any(digit > 9999 for digit in groups):  # not a base-10000 digit: never sent by a server
-        coef = 0
-        for digit in groups:
-            coef = coef * 10000 + digit
-        coef = coef * 10**shift if shift > 0 else coef // 10 ** (-shift)
-        text = str(coef)
-    else:
-        # Built as text, not as an int: str() of an int refuses more than 4300 digits
-        # (sys.get_int_max_str_digits), and numeric allows 131072 + 16383.
-        text = "".join([f"{digit:04d}" for digit in groups])
-        if shift > 0:
-            text += "0" * shift
-        elif shift < 0:
-            text = text[:shift]
-        text = text or "0"
+    for digit in groups:
+        if digit > 9999:
+            raise ValueError(f"invalid numeric digit {digit} (base-10000 digits are 0 to 9999)")
+    # Built as text, not as an int: str() of an int refuses more than 4300 digits
+    # (sys.get_int_max_str_digits), and numeric allows 131072 + 16383.
+    text = "".join([f"{digit:04d}" for digit in groups])
+    if shift > 0:
+        text += "0" * shift
+    elif shift < 0:
+        text = text[:shift]
+    text = text or "0"
     return Decimal(f"{'-' if sign == _NEG else ''}{text}E-{dscale}")
