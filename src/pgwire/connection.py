@@ -200,7 +200,10 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
         self._addr = addr
         self._params = params
         self._config = config
-        self._gate = Gate(self._describe_for_errors)
+        # Through a weak reference: a bound method would make a cycle, and a dropped
+        # Connection must be freed (and warned about) without the cycle collector.
+        describe = weakref.WeakMethod(self._describe_for_errors)
+        self._gate = Gate(lambda: (describe() or (lambda: "a closed connection"))())
         self._order = WriteOrder()
         #: Operations written by calls so far (a stale-statement retry checks it).
         self._written = 0
