@@ -3,9 +3,14 @@
 Calls of every kind (queries, prepared statements, transactions, COPY in both
 directions, cursors) run concurrently on a few connections and most are cancelled
 after a random delay, so cancellations land while queued, on the wire, mid-COPY and
-mid-cursor. Afterwards every connection is idle, usable and outside any transaction,
-``pg_stat_activity`` shows exactly the expected backends, all idle, and every
-transaction that reported success is in the table.
+mid-cursor. Nobody cancels on the server's side (no ``pg_cancel_backend``), so no
+call may end with ``QueryCanceledError``: a cancelled task raises ``CancelledError``,
+a timed-out call ``TimeoutError``, and a CancelRequest must never hit a call still
+waiting for its result. Afterwards every connection is idle, usable and outside any
+transaction, ``pg_stat_activity`` shows exactly the expected backends, all idle, and
+the tables are read back as a multiset of keys: every write (transaction INSERT, COPY
+row, executemany row) is present exactly once when its call reported success, at most
+once otherwise, all or nothing per call, and no row belongs to no call.
 
 :func:`storm` is also the engine of ``tests/stress`` (more calls, longer).
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +28,14 @@ import pytest
 
 import pgwire
 
-#: What a cancelled or timed-out call may end with besides its result.
-EXPECTED = (asyncio.CancelledError, asyncio.TimeoutError, pgwire.QueryCanceledError)
+#: What a cancelled or timed-out call may end with besides its result. Not
+#: QueryCanceledError: the storm sends no operator cancel, so one would mean a
+#: CancelRequest reached a call nobody cancelled.
+EXPECTED = (asyncio.CancelledError, asyncio.TimeoutError)
+
+#: Rows each COPY in (kind 3) and each executemany (kind 7) writes under its call's key.
+COPY_ROWS = 2000
+MANY_ROWS = 3
 
 
 #: 0 fetchval, 1 fetch with a sleep, 2 transaction, 3 COPY in, 4 COPY out, 5 cursor,
@@ -39,6 +51,9 @@ class StormReport:
     errors: dict[str, int] = field(default_factory=dict)
     wrong_results: list[Any] = field(default_factory=list)
     committed: set[int] = field(default_factory=set)
+    #: The kind of each call, and how it ended ("ok" or the exception's name), by call.
+    kinds: dict[int, int] = field(default_factory=dict)
+    outcomes: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -80,7 +95,7 @@ async def storm(
             report.committed.add(i)
         elif kind == 3:
             await con.copy_records_to_table(
-                f"{table}_copy", records=((i, "x" * 30) for _ in range(2000))
+                f"{table}_copy", records=((i, n, "x" * 30) for n in range(COPY_ROWS))
             )
         elif kind == 4:
             await con.copy_from_query(
@@ -99,13 +114,18 @@ async def storm(
             value = await con.fetchval("SELECT $1::int FROM pg_sleep(0.05)", i, timeout=0.01)
             report.wrong_results.append((i, "a timed-out call returned", value))
         else:
-            await con.executemany(f"INSERT INTO {table}_copy VALUES ($1, 'm')", [(i,), (i,), (i,)])
+            await con.executemany(
+                f"INSERT INTO {table}_copy VALUES ($1, $2, 'm')",
+                [(i, n) for n in range(MANY_ROWS)],
+            )
 
     started = time.monotonic()
     tasks: list[asyncio.Task[None]] = []
     for i in range(ops):
         con = conns[rng.randrange(connections)]
-        task = asyncio.ensure_future(call(i, con, rng.choice(kinds)))
+        kind = rng.choice(kinds)
+        report.kinds[i] = kind
+        task = asyncio.ensure_future(call(i, con, kind))
         tasks.append(task)
         if rng.random() < 0.75:
             asyncio.get_running_loop().call_later(rng.uniform(0, 0.03), task.cancel)
@@ -114,17 +134,58 @@ async def storm(
     results = await asyncio.gather(*tasks, return_exceptions=True)
     report.seconds = time.monotonic() - started
     report.ops = ops
-    for result in results:
+    for i, result in enumerate(results):
         if result is None:
             report.completed += 1
-        elif isinstance(result, asyncio.CancelledError):
+            report.outcomes[i] = "ok"
+            continue
+        report.outcomes[i] = type(result).__name__
+        if isinstance(result, asyncio.CancelledError):
             report.cancelled += 1
         else:
             name = type(result).__name__
             report.errors[name] = report.errors.get(name, 0) + 1
             if not isinstance(result, EXPECTED):
-                report.wrong_results.append(("unexpected error", repr(result)))
+                kind = report.kinds[i]
+                report.wrong_results.append((f"call {i} (kind {kind}) raised", repr(result)))
     return report, conns
+
+
+def account_for_writes(
+    report: StormReport, main_keys: list[int], copy_keys: list[tuple[int, int]]
+) -> list[str]:
+    """Compare the rows in the tables with what each call reported; the problems found.
+
+    ``main_keys`` are the ids in the transaction table, ``copy_keys`` the
+    (id, n) pairs in the COPY/executemany table, duplicates included.
+    """
+    problems: list[str] = []
+    main = Counter(main_keys)
+    copied = Counter(copy_keys)
+    for key, count in main.items():
+        if count > 1:
+            problems.append(f"transaction insert {key} stored {count} times")
+        if report.kinds.get(key) != 2:
+            problems.append(f"row {key} in the transaction table belongs to no transaction call")
+    by_call: dict[int, Counter[int]] = {}
+    for (key, n), count in copied.items():
+        if count > 1:
+            problems.append(f"row ({key}, {n}) stored {count} times")
+        by_call.setdefault(key, Counter())[n] += count
+    for i, kind in report.kinds.items():
+        ok = report.outcomes.get(i) == "ok"
+        if kind == 2 and ok and main[i] != 1:
+            problems.append(f"committed transaction {i} stored {main[i]} times")
+        if kind in (3, 7):
+            expected = COPY_ROWS if kind == 3 else MANY_ROWS
+            rows = by_call.pop(i, Counter())
+            if rows and sorted(rows) != list(range(expected)):
+                problems.append(f"call {i} (kind {kind}) left a partial write: {len(rows)} rows")
+            if ok and not rows:
+                problems.append(f"call {i} (kind {kind}) succeeded but wrote nothing")
+    for key in by_call:
+        problems.append(f"rows under {key} belong to no COPY or executemany call")
+    return problems
 
 
 async def check_aftermath(
@@ -148,8 +209,9 @@ async def check_aftermath(
         assert sorted(r["pid"] for r in backends) == sorted(c.get_server_pid() for c in conns)
         assert {r["state"] for r in backends} == {"idle"}
         assert all(r["xact_start"] is None for r in backends)
-        present = {r[0] for r in await observer.fetch(f"SELECT id FROM {table}")}
-        assert report.committed <= present
+        main_keys = [r[0] for r in await observer.fetch(f"SELECT id FROM {table}")]
+        copy_keys = [(r[0], r[1]) for r in await observer.fetch(f"SELECT id, n FROM {table}_copy")]
+        assert account_for_writes(report, main_keys, copy_keys) == []
     finally:
         await observer.close()
     assert report.wrong_results == []
@@ -158,7 +220,7 @@ async def check_aftermath(
 async def make_tables(conn: Any, table: str) -> None:
     await conn.execute(
         f"DROP TABLE IF EXISTS {table}, {table}_copy;"
-        f"CREATE TABLE {table} (id int); CREATE TABLE {table}_copy (id int, note text)"
+        f"CREATE TABLE {table} (id int); CREATE TABLE {table}_copy (id int, n int, note text)"
     )
 
 

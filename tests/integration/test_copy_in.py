@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_checks import assert_copy_stopped
 
 import pgwire
 
@@ -204,18 +205,23 @@ async def test_malformed_row_names_the_line(conn: Any, users: str) -> None:
     assert await conn.fetchval("SELECT 1") == 1
 
 
-async def test_source_raising_aborts_the_copy_and_is_reraised(conn: Any, users: str) -> None:
+async def test_source_raising_aborts_the_copy_and_is_reraised(
+    dsn: str, conn: Any, users: str
+) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"1\ta\n"
         raise RuntimeError("source broke")
 
     with pytest.raises(RuntimeError, match="source broke"):
         await conn.copy_to_table(users, source=chunks())
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await rows(conn, users) == []
     assert await conn.fetchval("SELECT 2") == 2
 
 
-async def test_cancelling_the_task_mid_copy_commits_nothing(conn: Any, users: str) -> None:
+async def test_cancelling_the_task_mid_copy_commits_nothing(
+    dsn: str, conn: Any, users: str
+) -> None:
     sent_first = asyncio.Event()
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -229,17 +235,19 @@ async def test_cancelling_the_task_mid_copy_commits_nothing(conn: Any, users: st
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await rows(conn, users) == []
     assert await conn.fetchval("SELECT 3") == 3
 
 
-async def test_timeout_mid_copy_aborts_it(conn: Any, users: str) -> None:
+async def test_timeout_mid_copy_aborts_it(dsn: str, conn: Any, users: str) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"1\ta\n"
         await asyncio.sleep(3600)
 
     with pytest.raises(asyncio.TimeoutError):
         await conn.copy_to_table(users, source=chunks(), timeout=0.3)
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await rows(conn, users) == []
     assert await conn.fetchval("SELECT 4") == 4
 

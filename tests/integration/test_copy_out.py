@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_checks import assert_copy_stopped
 
 import pgwire
 
@@ -180,33 +181,45 @@ async def test_large_output_with_a_slow_consumer_is_complete(conn: Any) -> None:
     assert received == 200_000
 
 
-async def test_consumer_raising_stops_the_copy(conn: Any) -> None:
+#: A COPY TO of 3 million rows that counts the rows the server produced.
+COUNTED = "SELECT nextval('copy_produced') FROM generate_series(1, 3000000)"
+
+
+async def test_consumer_raising_stops_the_copy(dsn: str, conn: Any) -> None:
+    await conn.execute("CREATE TEMP SEQUENCE copy_produced")
+
     async def broken(chunk: bytes) -> None:
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        await conn.copy_from_query("SELECT generate_series(1, 3000000)", output=broken)
+        await conn.copy_from_query(COUNTED, output=broken)
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await conn.fetchval("SELECT 2") == 2
+    assert await conn.fetchval("SELECT last_value FROM copy_produced") < 3_000_000
 
 
-async def test_cancelling_the_task_mid_copy_leaves_the_connection_usable(conn: Any) -> None:
+async def test_cancelling_the_task_mid_copy_stops_it_and_leaves_the_connection_usable(
+    dsn: str, conn: Any
+) -> None:
+    await conn.execute("CREATE TEMP SEQUENCE copy_produced")
     first = asyncio.Event()
 
     async def stuck(chunk: bytes) -> None:
         first.set()
         await asyncio.sleep(3600)
 
-    task = asyncio.ensure_future(
-        conn.copy_from_query("SELECT generate_series(1, 3000000)", output=stuck)
-    )
+    task = asyncio.ensure_future(conn.copy_from_query(COUNTED, output=stuck))
     await first.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await conn.fetchval("SELECT 3") == 3
+    assert await conn.fetchval("SELECT last_value FROM copy_produced") < 3_000_000
 
 
-async def test_timeout_stops_a_slow_copy(conn: Any) -> None:
+async def test_timeout_stops_a_slow_copy(dsn: str, conn: Any) -> None:
     with pytest.raises(asyncio.TimeoutError):
-        await conn.copy_from_query("SELECT pg_sleep(10)", output=io.BytesIO(), timeout=0.3)
+        await conn.copy_from_query("SELECT pg_sleep(60)", output=io.BytesIO(), timeout=0.3)
+    await assert_copy_stopped(dsn, conn.get_server_pid())
     assert await conn.fetchval("SELECT 4") == 4

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from server_checks import open_sockets, settled_backends
 
 import pgwire
 from pgwire.pool import PoolConnectionProxy, PoolStats
@@ -249,10 +250,13 @@ async def test_settings_made_by_init_survive_reset(dsn: str) -> None:
 
     async with pgwire.create_pool(dsn, min_size=1, max_size=1, init=init) as pool:
         async with pool.acquire() as con:
+            pid = con.get_server_pid()
             await con.execute("SET statement_timeout = '1s'")
             await con.execute("SET timezone = 'Europe/Paris'")
-        assert await pool.fetchval("SHOW statement_timeout") == "30s"
-        assert await pool.fetchval("SHOW timezone") == "UTC"
+        async with pool.acquire() as con:
+            assert con.get_server_pid() == pid  # reset, not replaced by a new connection
+            assert await con.fetchval("SHOW statement_timeout") == "30s"
+            assert await con.fetchval("SHOW timezone") == "UTC"
 
 
 async def test_failing_init_reaches_the_caller_and_pool_stays_healthy(dsn: str) -> None:
@@ -290,12 +294,19 @@ async def test_failing_reset_discards_the_connection_and_raises(dsn: str) -> Non
     async def reset(con: pgwire.Connection) -> None:
         raise RuntimeError("reset failed")
 
-    async with pgwire.create_pool(dsn, min_size=0, max_size=1, reset=reset) as pool:
+    app = "pool-failing-reset"
+    sockets_before = open_sockets()
+    async with pgwire.create_pool(
+        dsn, min_size=0, max_size=1, reset=reset, server_settings={"application_name": app}
+    ) as pool:
         con = await pool.acquire()
         with pytest.raises(RuntimeError, match="reset failed"):
             await pool.release(con)
         assert pool.get_size() == 0
         assert pool.get_stats().in_use == 0
+        # Discarded for real: no backend left on the server, no socket in this process.
+        assert await settled_backends(dsn, app, 0) == []
+        assert open_sockets() - sockets_before == set()
 
 
 async def test_release_bounds_the_reset_by_the_acquire_timeout_by_default(dsn: str) -> None:
@@ -332,65 +343,105 @@ async def test_clean_release_sends_no_reset(pool: pgwire.Pool) -> None:
     assert pool.get_stats().resets == before
 
 
+async def reset_on_the_same_backend(pool: pgwire.Pool, pid: int) -> pgwire.Connection:
+    """The pool's next connection, checked to be the backend ``pid`` (a reset, not a reconnect)."""
+    con = await pool.acquire()
+    assert con.get_server_pid() == pid, "the pool replaced the connection instead of resetting it"
+    return con
+
+
 async def test_release_inside_a_transaction_rolls_it_back(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
         con = await pool.acquire()
+        pid = con.get_server_pid()
         tr = con.transaction()
         await tr.start()
         await con.execute("CREATE TEMP TABLE never_committed (a int)")
         await pool.release(con)
-        async with pool.acquire() as con:
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
             assert not con.is_in_transaction()
             assert await con.fetchval("SELECT to_regclass('never_committed')") is None
+        finally:
+            await pool.release(con)
 
 
 async def test_session_set_is_reset_at_release(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
-        default = await pool.fetchval("SHOW work_mem")
-        await pool.execute("SET work_mem = '7MB'")
-        assert await pool.fetchval("SHOW work_mem") == default
+        async with pool.acquire() as con:
+            pid = con.get_server_pid()
+            default = await con.fetchval("SHOW work_mem")
+            await con.execute("SET work_mem = '7MB'")
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
+            assert await con.fetchval("SHOW work_mem") == default
+        finally:
+            await pool.release(con)
 
 
 async def test_set_via_set_config_is_reset_at_release(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
-        await pool.fetchval("SELECT set_config('search_path', 'pg_catalog', false)")
-        assert await pool.fetchval("SHOW search_path") == '"$user", public'
+        async with pool.acquire() as con:
+            pid = con.get_server_pid()
+            await con.fetchval("SELECT set_config('search_path', 'pg_catalog', false)")
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
+            assert await con.fetchval("SHOW search_path") == '"$user", public'
+        finally:
+            await pool.release(con)
 
 
 async def test_reported_parameter_change_is_detected_without_sql_scan(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
         async with pool.acquire() as con:
+            pid = con.get_server_pid()
             # Hidden inside a function body the scan cannot see; ParameterStatus reports it.
             await con.execute(
                 "CREATE OR REPLACE FUNCTION pg_temp.tz() RETURNS void LANGUAGE sql "
                 "AS $$ SELECT set_config('TimeZone', 'Asia/Tokyo', false) $$"
             )
-        before = pool.get_stats().resets
         async with pool.acquire() as con:
-            tz = await con.fetchval("SHOW timezone")
-        assert tz != "Asia/Tokyo"
-        assert pool.get_stats().resets == before
+            assert con.get_server_pid() == pid
+            before = pool.get_stats().resets
+            await con.fetchval("SELECT pg_temp.tz()")
+            assert await con.fetchval("SHOW timezone") == "Asia/Tokyo"  # the call took effect
+        assert pool.get_stats().resets == before + 1
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
+            assert await con.fetchval("SHOW timezone") != "Asia/Tokyo"
+        finally:
+            await pool.release(con)
 
 
 async def test_listeners_are_removed_at_release_with_a_warning(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
         con = await pool.acquire()
+        pid = con.get_server_pid()
         await con.add_listener("pool_chan", lambda *a: None)
         with pytest.warns(pgwire.InterfaceWarning, match="listener"):
             await pool.release(con)
-        async with pool.acquire() as con:
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
             assert con._listeners == {}
             channels = await con.fetch("SELECT pg_listening_channels()")
             assert channels == []
+        finally:
+            await pool.release(con)
 
 
 async def test_advisory_locks_are_released_at_release(dsn: str) -> None:
     async with pgwire.create_pool(dsn, min_size=1, max_size=1) as pool:
-        await pool.execute("SELECT pg_advisory_lock(4242)")
-        held = await pool.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"
-        )
-        assert held == 0
+        async with pool.acquire() as con:
+            pid = con.get_server_pid()
+            await con.execute("SELECT pg_advisory_lock(4242)")
+        con = await reset_on_the_same_backend(pool, pid)
+        try:
+            held = await con.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"
+            )
+            assert held == 0
+        finally:
+            await pool.release(con)
 
 
 # ------------------------------------------------------------------ bad input

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from server_checks import open_sockets, settled_backends
 
 import pgwire
 from pgwire.testing import TempServer
@@ -38,6 +39,7 @@ async def _settle(pool: pgwire.Pool) -> None:
 async def test_1000_acquirers_with_random_cancellations_leak_nothing(dsn: str, conn: Any) -> None:
     app = "pool-cancel-storm"
     rng = random.Random(1234)
+    sockets_before = open_sockets()
     async with pgwire.create_pool(
         dsn, min_size=2, max_size=10, server_settings={"application_name": app}
     ) as pool:
@@ -71,11 +73,19 @@ async def test_1000_acquirers_with_random_cancellations_leak_nothing(dsn: str, c
         backends = await _backends(conn, app)
         assert len(backends) == stats.size
         assert {b["state"] for b in backends} <= {"idle"}
+        # The server's view and the process's own: one socket per pooled connection.
+        assert len(open_sockets() - sockets_before) == stats.size
         assert await pool.fetchval("SELECT 1") == 1
+    assert await settled_backends(dsn, app, 0) == []
+    assert open_sockets() - sockets_before == set()
 
 
 async def test_acquire_timeouts_under_contention_leak_nothing(dsn: str) -> None:
-    async with pgwire.create_pool(dsn, min_size=0, max_size=2) as pool:
+    app = "pool-acquire-timeouts"
+    sockets_before = open_sockets()
+    async with pgwire.create_pool(
+        dsn, min_size=0, max_size=2, server_settings={"application_name": app}
+    ) as pool:
 
         async def hold() -> None:
             async with pool.acquire() as con:
@@ -92,8 +102,14 @@ async def test_acquire_timeouts_under_contention_leak_nothing(dsn: str) -> None:
         )
         await _settle(pool)
         assert all(r is None or isinstance(r, asyncio.TimeoutError) for r in results)
-        assert pool.get_idle_size() == pool.get_size() <= 2
+        size = pool.get_size()
+        assert pool.get_idle_size() == size <= 2
+        backends = await settled_backends(dsn, app, size)
+        assert [state for _, state in backends] == ["idle"] * size
+        assert len(open_sockets() - sockets_before) == size
         assert await pool.fetchval("SELECT 1") == 1
+    assert await settled_backends(dsn, app, 0) == []
+    assert open_sockets() - sockets_before == set()
 
 
 async def test_cancelled_acquirer_that_was_just_handed_a_connection_gives_it_back(

@@ -301,6 +301,25 @@ async def test_changed_column_type_is_reprepared(conn: pgwire.Connection) -> Non
     assert await conn.fetchval("SELECT a FROM t") == "1"
 
 
+async def test_a_stale_statement_is_not_run_again_after_a_call_written_behind_it(
+    conn: pgwire.Connection,
+) -> None:
+    await conn.execute("CREATE TEMP TABLE t (a int)")
+    await conn.fetch("SELECT * FROM t")
+    await conn.execute("INSERT INTO t VALUES ($1)", 0)  # both statements cached
+    await conn.execute("DELETE FROM t; ALTER TABLE t ADD COLUMN b int")
+
+    select, insert = await asyncio.gather(
+        conn.fetch("SELECT * FROM t"),
+        conn.execute("INSERT INTO t VALUES ($1)", 1),
+        return_exceptions=True,
+    )
+
+    assert insert == "INSERT 0 1"
+    # Run again after the INSERT, the SELECT would see its row: out of order.
+    assert isinstance(select, pgwire.InvalidCachedStatementError) or select == [], select
+
+
 async def test_cached_statement_invalidated_inside_a_transaction_raises(
     conn: pgwire.Connection,
 ) -> None:

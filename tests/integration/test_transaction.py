@@ -122,6 +122,35 @@ async def test_nested_block_is_a_savepoint_rolled_back_alone(items: pgwire.Conne
     assert [r["id"] for r in await items.fetch("SELECT id FROM items ORDER BY id")] == [1, 3]
 
 
+async def test_nested_block_left_by_a_python_exception_rolls_back_alone(
+    items: pgwire.Connection,
+) -> None:
+    async with items.transaction():
+        await items.execute("INSERT INTO items VALUES (1)")
+        with pytest.raises(RuntimeError, match="boom"):
+            async with items.transaction():
+                await items.execute("INSERT INTO items VALUES (2)")
+                raise RuntimeError("boom")
+        await items.execute("INSERT INTO items VALUES (3)")
+
+    assert [r["id"] for r in await items.fetch("SELECT id FROM items ORDER BY id")] == [1, 3]
+
+
+async def test_savepoint_rolled_back_by_hand_undoes_only_its_own_writes(
+    items: pgwire.Connection,
+) -> None:
+    async with items.transaction():
+        await items.execute("INSERT INTO items VALUES (1)")
+        savepoint = items.transaction()
+        await savepoint.start()
+        await items.execute("INSERT INTO items VALUES (2)")
+        await savepoint.rollback()
+        assert items.is_in_transaction()
+        await items.execute("INSERT INTO items VALUES (3)")
+
+    assert [r["id"] for r in await items.fetch("SELECT id FROM items ORDER BY id")] == [1, 3]
+
+
 async def test_nested_blocks_commit_with_the_outer_one(items: pgwire.Connection) -> None:
     async with items.transaction():
         async with items.transaction():

@@ -64,9 +64,12 @@ ROUND_TRIPS: list[tuple[str, Any]] = [
     ("timetz", time(12, 0, tzinfo=PLUS3)),
     ("timestamp", datetime(2024, 2, 29, 12, 34, 56, 789012)),
     ("timestamp", datetime(1970, 1, 1)),
+    ("timestamp", datetime(1969, 7, 20, 20, 17, 40, 123456)),  # before 2000, not midnight
+    ("timestamp", datetime(1, 1, 1, 0, 0, 0, 1)),
     ("timestamp", datetime.max),
     ("timestamp", datetime.min),
     ("timestamptz", datetime(2024, 2, 29, 12, 34, 56, 789012, tzinfo=UTC)),
+    ("timestamptz", datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
     ("timestamptz", datetime.max),
     ("timestamptz", datetime.min),
     ("interval", timedelta(days=45, microseconds=-1)),
@@ -100,6 +103,15 @@ async def test_float_nan_round_trips(conn: Any) -> None:
 
 async def test_numeric_nan_round_trips(conn: Any) -> None:
     assert (await conn.fetchval("SELECT $1::numeric", Decimal("NaN"))).is_nan()
+
+
+async def test_numeric_of_more_than_4300_digits_decodes(conn: Any) -> None:
+    # Past the limit of str(int) (sys.get_int_max_str_digits), well within numeric's.
+    value = await conn.fetchval(
+        "SELECT ('-' || repeat('7', 20000) || '.' || repeat('1', 9000))::numeric"
+    )
+    assert value == Decimal("-" + "7" * 20000 + "." + "1" * 9000)
+    assert await conn.fetchval("SELECT $1::numeric = $2::text::numeric", value, str(value))
 
 
 async def test_numeric_keeps_display_scale(conn: Any) -> None:

@@ -255,3 +255,24 @@ def test_timetz_round_trips(value: time, offset: int) -> None:
 @given(st.timedeltas())
 def test_interval_round_trips(value: timedelta) -> None:
     assert d.interval_decode(d.interval_encode(value)) == value
+
+
+@pytest.mark.parametrize("encode", [d.timestamp_encode, d.timestamptz_encode])
+def test_timestamp_encoders_name_the_wrong_type(encode) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match=r"^a datetime is required \(got type str\)$"):
+        encode("2020-01-01")
+
+
+def test_timestamp_refuses_an_aware_datetime_saying_why() -> None:
+    with pytest.raises(ValueError, match="timestamp requires a naive datetime"):
+        d.timestamp_encode(datetime(2020, 1, 1, tzinfo=timezone.utc))
+
+
+def test_timestamptz_encodes_a_date_as_its_midnight() -> None:
+    assert d.timestamptz_encode(date(2020, 1, 2)) == d.timestamptz_encode(datetime(2020, 1, 2))
+
+
+def test_timestamptz_keeps_the_microseconds_of_an_offset() -> None:
+    zone = timezone(timedelta(hours=1, seconds=1, microseconds=7))
+    value = datetime(2020, 1, 1, 12, 0, 0, 500, tzinfo=zone)
+    assert d.timestamptz_decode(d.timestamptz_encode(value)) == value

@@ -6,6 +6,7 @@ Golden bytes come from the server's ``*send`` functions (PostgreSQL 15).
 from __future__ import annotations
 
 import math
+import struct
 from decimal import Decimal
 
 import pytest
@@ -210,3 +211,46 @@ def test_numeric_round_trips_exact_text(coefficient: int, scale: int) -> None:
     assert decoded == value
     if scale:
         assert str(decoded) == str(value)
+
+
+def test_numeric_accepts_the_largest_scale_and_integer_part_postgresql_allows() -> None:
+    smallest = Decimal(f"1E-{n.NUMERIC_MAX_SCALE}")
+    largest = Decimal(f"9E{n.NUMERIC_MAX_INT_DIGITS - 1}")
+    assert n.numeric_decode(n.numeric_encode(smallest)) == smallest
+    assert n.numeric_decode(n.numeric_encode(largest)) == largest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"1E-{n.NUMERIC_MAX_SCALE + 1}",
+        f"1E{n.NUMERIC_MAX_INT_DIGITS}",
+        "-1E200000",
+        # Within both digit limits, but more base-10000 digits than the wire's int16 count.
+        "3" * n.NUMERIC_MAX_INT_DIGITS + "." + "4" * 1000,
+    ],
+)
+def test_numeric_past_postgresqls_range_is_a_value_error_naming_the_value(text: str) -> None:
+    shown = str(Decimal(text))
+    with pytest.raises(ValueError, match="is out of PostgreSQL's range") as info:
+        n.numeric_encode(Decimal(text))
+    assert shown[:12] in str(info.value)
+
+
+def test_numeric_with_leading_zero_groups_and_whole_numbers_round_trips() -> None:
+    for text in ("0.0001", "10000", "100000000.5", "-0.00000001", "12345678", "0E+8"):
+        value = Decimal(text)
+        assert n.numeric_decode(n.numeric_encode(value)) == value
+        assert str(n.numeric_decode(n.numeric_encode(value))).lstrip("-") != ""
+
+
+def test_numeric_with_a_digit_above_9999_is_a_value_error_not_a_wrong_value() -> None:
+    payload = struct.pack("!hhHHH", 1, 0, 0, 0, 10000)
+    with pytest.raises(ValueError, match="invalid numeric digit 10000"):
+        n.numeric_decode(payload)
+
+
+def test_numeric_dropping_digits_past_its_display_scale_keeps_the_rest() -> None:
+    # 1.23456789 stored with dscale 2: digits [1, 2345, 6789], weight 0.
+    payload = struct.pack("!hhHHHHH", 3, 0, 0, 2, 1, 2345, 6789)
+    assert str(n.numeric_decode(payload)) == "1.23"

@@ -76,29 +76,79 @@ def twins(compiled: ModuleType) -> dict[str, Callable[..., Any]]:
 
 
 def outcome(func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
-    """What calling ``func`` gives: ("ok", value) or ("raise", exception type)."""
+    """What calling ``func`` gives: ("ok", value) or ("raise", (exception type, message))."""
     try:
         return ("ok", func(*args))
     except Exception as exc:
-        return ("raise", type(exc))
+        return ("raise", (type(exc), str(exc)))
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal values of the same type; floats also agree on NaN and on the sign of zero.
+
+    Decimals are compared by their text (``-0``, ``0.00`` and ``NaN`` included),
+    datetimes and times also by tzinfo; lists, tuples and dicts element by element.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, Decimal):
+        return str(a) == str(b)
+    if isinstance(a, (datetime, time)):
+        return a == b and a.tzinfo == b.tzinfo
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    return bool(a == b)
 
 
 def same(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
-    if a[0] != b[0] or type(a[1]) is not type(b[1]):
+    """Both returned the same value (see :func:`same_value`) or raised alike.
+
+    Raising alike means the same exception type with the same message.
+    """
+    if a[0] != b[0]:
         return False
-    if a[0] == "ok" and isinstance(a[1], float) and math.isnan(a[1]):
-        return math.isnan(b[1])
-    if a[0] == "ok" and isinstance(a[1], (datetime, time)):
-        return a[1] == b[1] and a[1].tzinfo == b[1].tzinfo
-    if a[0] == "ok" and isinstance(a[1], Decimal):
-        return str(a[1]) == str(b[1])
-    return bool(a[1] == b[1])
+    if a[0] == "raise":
+        return bool(a[1] == b[1])
+    return same_value(a[1], b[1])
 
 
 def assert_parity(key: str, twins: dict[str, Callable[..., Any]], *args: Any) -> None:
     expected = outcome(HOT[key], *args)
     actual = outcome(twins[key], *args)
     assert same(expected, actual), f"{key}{args!r}: pure {expected!r}, compiled {actual!r}"
+
+
+# --- the comparison itself ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (("ok", 0.0), ("ok", -0.0)),
+        (("ok", float("nan")), ("ok", 1.0)),
+        (("ok", Decimal("-0")), ("ok", Decimal("0"))),
+        (("ok", [0.0]), ("ok", [-0.0])),
+        (("ok", 1), ("ok", True)),
+        (("raise", (ValueError, "bad a")), ("raise", (ValueError, "bad b"))),
+        (("raise", (ValueError, "x")), ("raise", (TypeError, "x"))),
+    ],
+)
+def test_parity_comparison_tells_apart_signed_zeros_nan_types_and_messages(
+    a: tuple[str, Any], b: tuple[str, Any]
+) -> None:
+    assert not same(a, b)
+    assert not same(b, a)
+
+
+def test_parity_comparison_accepts_nan_and_equal_messages() -> None:
+    assert same(("ok", float("nan")), ("ok", float("nan")))
+    assert same(("raise", (ValueError, "m")), ("raise", (ValueError, "m")))
 
 
 # --- completeness ----------------------------------------------------------------------
@@ -197,6 +247,8 @@ def test_numeric_decoder_matches_on_encoded_decimals(twins: Twins, value: Decima
         "-" + "1" * 150 + "." + "2" * 150,
         "1e300",
         "0.0000000000000000000000000000001",
+        "7" * 5000,  # past str(int)'s 4300-digit limit
+        "-" + "3" * 100000 + "." + "4" * 16383,
     ],
 )
 def test_numeric_decoder_matches_on_short_and_long_values(twins: Twins, text: str) -> None:
@@ -533,7 +585,8 @@ def copy_outcome(
     try:
         result = loop(encoders, it, out, limit)
     except messages.RowEncodeError as exc:
-        return ("raise", exc.row, exc.column, repr(exc.value), type(exc.__cause__), bytes(out))
+        cause = exc.__cause__
+        return ("raise", exc.row, exc.column, repr(exc.value), type(cause), str(cause), bytes(out))
     return ("ok", result, bytes(out), list(it))
 
 

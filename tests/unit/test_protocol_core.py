@@ -849,6 +849,12 @@ def test_fatal_before_any_reply_marks_the_operation_as_never_started(impl: Any) 
     assert not op.answered
 
 
+def assert_ended_by_the_server(error: BaseException | None) -> None:
+    """The call's error for a session the server ended: the server's error as the cause."""
+    assert type(error) is exceptions.ConnectionDoesNotExistError, repr(error)
+    assert isinstance(error.__cause__, exceptions.AdminShutdownError)
+
+
 def test_fatal_after_a_bind_complete_is_the_operations_own_error(impl: Any) -> None:
     core = ready_core()
     op = core.submit(execute_op(impl))

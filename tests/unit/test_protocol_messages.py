@@ -174,3 +174,43 @@ def test_copy_fail_reason_is_cut_to_a_length_the_server_accepts() -> None:
     assert message[:1] == b"f"
     assert len(message) <= 1 + 4 + messages.COPY_FAIL_REASON_LIMIT + 1
     assert message[5:-1].decode("utf-8").endswith("é...")
+
+
+# ---------------------------------------------------------------- malformed and edge input
+
+
+def test_error_fields_keep_an_empty_value_and_the_field_after_it() -> None:
+    fields = messages.parse_error_fields(b"D\x00Mboom\x00\x00")
+    assert fields == {"D": "", "M": "boom"}
+
+
+def test_error_fields_replace_invalid_utf8_instead_of_failing() -> None:
+    assert messages.parse_error_fields(b"Mbad \xff byte\x00\x00") == {"M": "bad \ufffd byte"}
+
+
+def test_an_unterminated_error_field_is_a_protocol_error_saying_so() -> None:
+    with pytest.raises(
+        ProtocolError, match="^malformed error/notice message: unterminated field$"
+    ):
+        messages.parse_error_fields(b"Mno end")
+
+
+def test_an_unterminated_column_name_is_a_protocol_error_saying_so() -> None:
+    with pytest.raises(
+        ProtocolError, match="^malformed RowDescription: unterminated column name$"
+    ):
+        messages.parse_row_description(struct.pack("!h", 1) + b"col")
+
+
+def test_a_truncated_parameter_status_is_a_protocol_error_saying_so() -> None:
+    with pytest.raises(ProtocolError, match="^malformed ParameterStatus message$"):
+        messages.parse_cstring_pair(b"TimeZone")
+
+
+def test_copy_fail_drops_nul_characters_from_the_reason() -> None:
+    assert messages.copy_fail_message("a\x00b") == b"f" + struct.pack("!i", 7) + b"ab\x00"
+
+
+def test_a_nul_in_a_string_sent_is_refused_naming_its_position() -> None:
+    with pytest.raises(exceptions.ProtocolViolationError, match="NUL character at position 2"):
+        messages._cstr("ab\x00c")

@@ -221,6 +221,8 @@ def numeric_encode(value: Any) -> bytes:
     if start == end:
         return _numeric_head.pack(0, 0, _POS, dscale)
     ndigits = end - start
+    if ndigits > 0x7FFF:  # the wire's digit count is an int16
+        raise _out_of_range(d)
     sign = _NEG if d.is_signed() else _POS
     return _numeric_head.pack(ndigits, weight, sign, dscale) + struct.pack(
         f"!{ndigits}H", *groups[start:end]
@@ -236,7 +238,7 @@ def numeric_decode(data: bytes) -> Decimal:
         return special
     groups = struct.unpack_from(f"!{ndigits}H", data, 8)
     if any(group > 9999 for group in groups):
-        raise ValueError("invalid numeric digit (greater than 9999)")
+        raise ValueError(f"invalid numeric digit {max(groups)} (base-10000 digits are 0 to 9999)")
     # Built as text, never through int: a numeric may have 131072 digits, more
     # than int <-> str conversion allows (sys.get_int_max_str_digits()).
     digits = "".join([f"{group:04d}" for group in groups])
