@@ -49,16 +49,25 @@ def canonical_type_name(name: str) -> str:
     """The ``pg_type.typname`` for ``name`` when it is an SQL-standard spelling.
 
     Case and runs of blanks are ignored (``'Double  Precision'`` ->
-    ``'float8'``); a trailing ``[]`` is kept as the array type (``'integer[]'``
-    -> ``'_int4'``). Any other name is returned unchanged.
+    ``'float8'``, ``'INT4'`` -> ``'int4'``), an unquoted ``char`` is ``bpchar``
+    as in SQL, and a trailing ``[]`` is kept as the array type (``'integer[]'``
+    -> ``'_int4'``). A quoted name (``'"char"'``) is taken as written.
     """
+    if len(name) > 2 and name[0] == name[-1] == '"' and '"' not in name[1:-1]:
+        return name[1:-1]  # a quoted identifier is taken as written
+    if '"' in name:
+        return name
     spelled = " ".join(name.split()).lower()
     suffix = ""
     if spelled.endswith("[]"):
         spelled, suffix = spelled[:-2].rstrip(), "[]"
-    canonical = SQL_STANDARD_NAMES.get(spelled)
+    # SQL's grammar reads an unquoted ``char`` as ``character`` (bpchar), as asyncpg
+    # (which resolves names as the server parses them) does; ``"char"`` stays the
+    # internal one-byte type.
+    canonical = "bpchar" if spelled == "char" else SQL_STANDARD_NAMES.get(spelled)
     if canonical is None:
-        return name
+        # Unquoted identifiers are folded to lower case (``INT4`` is ``int4``).
+        return spelled + suffix if spelled.isascii() else name
     return "_" + canonical if suffix else canonical
 
 

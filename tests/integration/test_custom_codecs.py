@@ -332,3 +332,22 @@ async def test_composite_without_binary_codec_takes_its_text_literal(
     conn = text_only_composite
     await conn.execute("INSERT INTO cc.tcnb VALUES ($1)", "(x,y)")
     assert await conn.fetchrow("SELECT (v).a, (v).b FROM cc.tcnb") == ("x", "y")
+
+
+async def test_set_type_codec_reads_type_names_as_sql_does(conn) -> None:
+    # Unquoted names fold to lower case; an unquoted char is character (bpchar),
+    # the quoted "char" is the internal one-byte type (asyncpg resolves them the same way).
+    await conn.set_type_codec(
+        "char", schema="pg_catalog", encoder=str, decoder=lambda s: "X" + s, format="text"
+    )
+    row = await conn.fetchrow("""SELECT 'a'::char(1) AS bpchar, 'b'::"char" AS internal""")
+    assert row["bpchar"] == "Xa"
+    assert row["internal"] != "Xb"
+    await conn.set_type_codec(
+        "INT4", schema="pg_catalog", encoder=str, decoder=lambda s: "I" + s, format="text"
+    )
+    assert await conn.fetchval("SELECT 7::int4") == "I7"
+    await conn.set_type_codec(
+        '"char"', schema="pg_catalog", encoder=str, decoder=lambda s: "C" + s, format="text"
+    )
+    assert await conn.fetchval("""SELECT 'b'::"char\"""") == "Cb"
