@@ -33,7 +33,7 @@ _KIND_NAMES = {
     "b": "scalar",
     "c": "composite",
     "d": "domain",
-    "e": "enum",
+    "e": "scalar",
     "p": "scalar",
     "r": "range",
     "m": "multirange",
@@ -66,6 +66,8 @@ def type_of(registry: CodecRegistry, oid: int) -> Type:
     else:
         name, typtype = BUILTIN_TYPES.get(oid, ("unknown", "b"))
         kind, schema = _KIND_NAMES.get(typtype, "scalar"), "pg_catalog"
+    if kind == "enum":
+        kind = "scalar"  # asyncpg's Type.kind has no "enum": an enum is a scalar
     if kind == "array" and name.startswith("_"):
         # PostgreSQL names an array type "_" + its element's name.
         name = name[1:] + "[]"

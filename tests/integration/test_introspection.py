@@ -191,3 +191,15 @@ async def test_types_are_cached_per_connection(tconn: Any, dsn: str) -> None:
         assert await other.fetchval("SELECT 'ok'::intro.mood") == "ok"
     finally:
         await other.close()
+
+
+async def test_an_enum_column_is_reported_as_a_scalar_type_as_asyncpg_does(conn) -> None:
+    await conn.execute("DROP TYPE IF EXISTS mood_kind; CREATE TYPE mood_kind AS ENUM ('ok')")
+    try:
+        stmt = await conn.prepare("SELECT 'ok'::mood_kind AS m, $1::mood_kind AS p")
+        (attribute,) = stmt.get_attributes()[:1]
+        assert attribute.type.kind == "scalar"
+        assert stmt.get_parameters()[0].kind == "scalar"
+        assert attribute.type.name == "mood_kind"
+    finally:
+        await conn.execute("DROP TYPE mood_kind")
