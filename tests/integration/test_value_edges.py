@@ -128,3 +128,10 @@ async def test_pg_lsn_takes_and_returns_the_whole_unsigned_64_bit_range(
 ) -> None:
     assert await conn.fetchval("SELECT $1::pg_lsn::text", value) == text
     assert await conn.fetchval(f"SELECT '{text}'::pg_lsn") == value
+
+
+async def test_time_24_00_is_a_value_error_naming_the_range(conn) -> None:
+    # PostgreSQL allows 24:00:00; datetime.time does not. asyncpg raises ValueError.
+    with pytest.raises(ValueError, match="24:00:00 is out of range"):
+        await conn.fetchval("SELECT '24:00'::time")
+    assert await conn.fetchval("SELECT 1") == 1

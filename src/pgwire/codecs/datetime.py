@@ -214,7 +214,9 @@ def _time_from_micros(micros: int, tz: timezone | None = None) -> time:
     h, m = divmod(minutes, 60)
     if h == 24:
         # PostgreSQL allows 24:00:00; Python's time cannot hold it.
-        raise ValueError("time 24:00:00 cannot be represented as datetime.time")
+        raise ValueOutOfRangeError(
+            "time 24:00:00 is out of range: datetime.time holds 00:00:00 to 23:59:59.999999"
+        )
     return time(h, m, s, us, tz)
 
 
