@@ -182,11 +182,13 @@ class Record:
         fields = " ".join(f"{k}={v!r}" for k, v in pairs)
         return f"<{name} {fields}>"
 
-    # Records pickle and copy (asyncpg refuses both): a pickle holds the class,
-    # the column names and the values, and unpickles through this module's
-    # _restore_record into a record of the same class.
+    # Records pickle and copy (asyncpg refuses both): a pickle holds the class (None
+    # for the plain Record, so that it loads as the Record of whichever implementation
+    # runs), the column names and the values, and unpickles through this module's
+    # _restore_record.
     def __reduce__(self) -> Any:
-        return (_restore_record, (type(self), self._desc.names, self._values))
+        cls = None if type(self) is Record else type(self)
+        return (_restore_record, (cls, self._desc.names, self._values))
 
     def __copy__(self) -> Record:
         return self  # immutable: a copy may share everything
@@ -211,10 +213,17 @@ def make_record(cls: type[Record], desc: RecordDescriptor, values: tuple[Any, ..
     return record
 
 
-def _restore_record(cls: type[Record], names: tuple[str, ...], values: tuple[Any, ...]) -> Record:
-    """Unpickle a record: ``cls`` over a descriptor rebuilt from ``names``."""
-    if not (isinstance(cls, type) and issubclass(cls, Record)):
-        raise TypeError(f"{cls!r} is not a subclass of {Record!r}")
+def _restore_record(cls: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """Unpickle a record: ``cls`` (``None``: the active implementation's ``Record``) over a
+    descriptor rebuilt from ``names``; records pickled by either implementation load."""
+    from . import _impl
+
+    if cls is None:
+        cls = _impl.Record
     if len(names) != len(values):
         raise ValueError(f"a record of {len(names)} columns cannot hold {len(values)} values")
-    return make_record(cls, RecordDescriptor(names), tuple(values))
+    if isinstance(cls, type) and issubclass(cls, Record):
+        return make_record(cls, RecordDescriptor(names), tuple(values))
+    if isinstance(cls, type) and issubclass(cls, _impl.Record) and _impl.Record is not Record:
+        return _impl.make_record(cls, _impl.RecordDescriptor(names), tuple(values))
+    raise TypeError(f"{cls!r} is not a subclass of {Record!r}")

@@ -137,7 +137,11 @@ cdef class Record:
         return f"<{name} {fields}>"
 
     def __reduce__(self):
-        return (_restore_record, (type(self), self._desc.names, self._values))
+        # The pure module's reconstructor: a pickle loads under either implementation
+        # (None stands for the plain Record of whichever implementation runs).
+        from pgwire.record import _restore_record as restore
+        cls = None if type(self) is Record else type(self)
+        return (restore, (cls, self._desc.names, self._values))
 
     def __copy__(self):
         return self
