@@ -13,7 +13,7 @@ from .gate import ImplicitBlock, current_transactions
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["Transaction"]
+__all__ = ["Transaction", "ISOLATION_LEVELS", "ISOLATION_LEVELS_BY_VALUE"]
 
 _ISOLATION_LEVELS = {
     "read_committed": "READ COMMITTED",
@@ -21,6 +21,11 @@ _ISOLATION_LEVELS = {
     "repeatable_read": "REPEATABLE READ",
     "serializable": "SERIALIZABLE",
 }
+
+#: asyncpg's names for the same tables: the accepted ``isolation`` values, and the
+#: value for each SQL spelling (what ``SHOW transaction_isolation`` prints).
+ISOLATION_LEVELS = frozenset(_ISOLATION_LEVELS)
+ISOLATION_LEVELS_BY_VALUE = {sql.lower(): name for name, sql in _ISOLATION_LEVELS.items()}
 
 
 class TransactionState(enum.Enum):

@@ -163,3 +163,15 @@ def test_install_as_asyncpg_gives_pgwires_own_modules_for_unlisted_submodules() 
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_transaction_module_has_asyncpgs_isolation_level_tables() -> None:
+    import pgwire.transaction as transaction
+
+    assert transaction.ISOLATION_LEVELS == {
+        "read_committed",
+        "read_uncommitted",
+        "repeatable_read",
+        "serializable",
+    }
+    assert transaction.ISOLATION_LEVELS_BY_VALUE["repeatable read"] == "repeatable_read"
