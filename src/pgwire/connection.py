@@ -698,13 +698,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             if st.transient:
                 payload += messages.close_statement(st.name)
             payload += messages.SYNC
-            op = ExecuteOperation(
-                payload,
-                decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
-                decoders=st.decoders,
-                desc=st.desc,
-                record_class=cls,
-            )
+            op = _execute_operation(st, payload, keep_rows, cls)
             try:
                 op = await ctx.run(op)
             except exceptions.PostgresError as exc:
@@ -788,13 +782,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                 if rest is None:
                     # One batch: written at once with its Sync, like any statement.
                     first += tail
-                op = ExecuteOperation(
-                    first,
-                    decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
-                    decoders=st.decoders,
-                    desc=st.desc,
-                    record_class=cls,
-                )
+                op = _execute_operation(st, first, keep_rows, cls)
                 try:
                     if rest is None:
                         op = await ctx.run(op)
@@ -1106,6 +1094,19 @@ def _weak_hook(method: Callable[..., None]) -> Callable[..., None]:
             bound(*args)
 
     return hook
+
+
+def _execute_operation(
+    st: StatementState, payload: bytes, keep_rows: bool, record_class: type[Record]
+) -> ExecuteOperation:
+    """The operation that runs ``payload`` (Bind/Execute messages) of statement ``st``."""
+    return ExecuteOperation(
+        payload,
+        decode_row=_impl.decode_row if keep_rows and st.has_rows else None,
+        decoders=st.decoders,
+        desc=st.desc,
+        record_class=record_class,
+    )
 
 
 #: At most this many argument sets go into one executemany() batch ...
