@@ -702,14 +702,7 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
             try:
                 op = await ctx.run(op)
             except exceptions.PostgresError as exc:
-                if st.transient:
-                    self._stmts_to_close.append(st.name)
-                if (
-                    state is None
-                    and not retried
-                    and self._is_stale_statement(exc, st)
-                    and ctx.may_rewrite()
-                ):
+                if self._run_again_after(ctx, exc, st, allowed=state is None and not retried):
                     retried = True
                     continue
                 raise
@@ -796,20 +789,28 @@ class Connection(CopyMethods, CursorMethods, TypeMethods, metaclass=_ConnectionM
                             atomic=not self.is_in_transaction(),
                         )
                 except exceptions.PostgresError as exc:
-                    if st.transient:
-                        self._stmts_to_close.append(st.name)
-                    if (
-                        state is None
-                        and reiterable
-                        and not retried
-                        and self._is_stale_statement(exc, st)
-                        and ctx.may_rewrite()
-                    ):
+                    allowed = state is None and reiterable and not retried
+                    if self._run_again_after(ctx, exc, st, allowed=allowed):
                         retried = True
                         continue
                     raise
                 st.status = op.status
                 return op.rows if keep_rows else None
+
+    def _run_again_after(
+        self,
+        ctx: OperationContext,
+        exc: exceptions.PostgresError,
+        st: StatementState,
+        *,
+        allowed: bool,
+    ) -> bool:
+        """After an execution of ``st`` failed with ``exc``: True when it is to be sent
+        again (``allowed``, ``st`` went stale before running, nothing written since:
+        module rule 4); a statement made for this execution only is closed either way."""
+        if st.transient:
+            self._stmts_to_close.append(st.name)
+        return allowed and self._is_stale_statement(exc, st) and ctx.may_rewrite()
 
     def _is_stale_statement(self, exc: exceptions.PostgresError, st: StatementState) -> bool:
         """Forget ``st`` when the server invalidated it; True when it did not run.
