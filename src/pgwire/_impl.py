@@ -151,6 +151,8 @@ else:
     Record = _record_impl.Record
     RecordDescriptor = _record_impl.RecordDescriptor
     make_record = _record_impl.make_record
+    # Unpickling builds records of the implementation in use (see pgwire.record).
+    _py_record.active_implementation = (Record, RecordDescriptor, make_record)
 
 decode_row: Any = _compiled.decode_row if _compiled is not None else _py_rows.decode_row
 """The DataRow -> Record loop (pure-Python reference; a compiled twin has the same name)."""

@@ -213,17 +213,22 @@ def make_record(cls: type[Record], desc: RecordDescriptor, values: tuple[Any, ..
     return record
 
 
+#: The record type of the implementation in use, as ``(Record, RecordDescriptor,
+#: make_record)``: set by :mod:`pgwire._impl` (this module cannot import it), used to
+#: unpickle.
+active_implementation: tuple[Any, Any, Any] | None = None
+
+
 def _restore_record(cls: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     """Unpickle a record: ``cls`` (``None``: the active implementation's ``Record``) over a
     descriptor rebuilt from ``names``; records pickled by either implementation load."""
-    from . import _impl
-
+    record, descriptor, make = active_implementation or (Record, RecordDescriptor, make_record)
     if cls is None:
-        cls = _impl.Record
+        cls = record
     if len(names) != len(values):
         raise ValueError(f"a record of {len(names)} columns cannot hold {len(values)} values")
     if isinstance(cls, type) and issubclass(cls, Record):
         return make_record(cls, RecordDescriptor(names), tuple(values))
-    if isinstance(cls, type) and issubclass(cls, _impl.Record) and _impl.Record is not Record:
-        return _impl.make_record(cls, _impl.RecordDescriptor(names), tuple(values))
+    if isinstance(cls, type) and issubclass(cls, record):
+        return make(cls, descriptor(names), tuple(values))
     raise TypeError(f"{cls!r} is not a subclass of {Record!r}")
