@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["WireProtocol", "OperationContext", "background_tasks"]
 
-_T = TypeVar("_T")
-
 #: Ends an unfinished Sync segment so that nothing of it commits: a Describe of a
 #: statement that cannot exist fails on the server, which then skips to the Sync.
 _ABORT_NAME = "__pgwire_abort_segment__"
@@ -244,15 +242,6 @@ class OperationContext:
             retry.hold(self._finish, exc)
         elif self._finish is not None:
             self._finish(exc)
-
-    async def wait(self, fut: asyncio.Future[_T]) -> _T:
-        """Wait for ``fut`` (not cancelling it) within this call's deadline."""
-        if self.deadline is None:
-            return await asyncio.shield(fut)
-        remaining = self.deadline - self.conn._loop.time()
-        if remaining <= 0:
-            raise asyncio.TimeoutError()
-        return await asyncio.wait_for(asyncio.shield(fut), remaining)
 
     def _leave_when_done(self, op: Operation) -> None:
         conn = self.conn

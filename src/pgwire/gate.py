@@ -460,11 +460,6 @@ class WriteOrder:
     def fenced(self) -> bool:
         return self._fences > 0
 
-    @property
-    def last(self) -> object | None:
-        """The newest place in line (the call that joined last), if any."""
-        return self._line[-1] if self._line else None
-
     async def wait_turn(self, place: object, deadline: float | None) -> None:
         """Wait until ``place`` may write; ``asyncio.TimeoutError`` at ``deadline``."""
         loop = asyncio.get_running_loop()

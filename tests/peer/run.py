@@ -94,21 +94,7 @@ def baseline_path(cache: Path) -> str | None:
     except importlib.metadata.PackageNotFoundError:
         pass
     target = cache / f"site-asyncpg-{ASYNCPG_VERSION}"
-    if not target.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--target",
-                str(target),
-                f"asyncpg=={ASYNCPG_VERSION}",
-            ],
-            check=True,
-        )
+    _pip_install_into(target, f"asyncpg=={ASYNCPG_VERSION}")
     return str(target)
 
 
@@ -120,22 +106,18 @@ TEST_REQUIREMENTS = ("distro",)
 def test_requirements_path(cache: Path) -> str:
     """A PYTHONPATH entry with TEST_REQUIREMENTS, installed there on first use."""
     target = cache / "site-test-requirements"
+    _pip_install_into(target, *TEST_REQUIREMENTS)
+    return str(target)
+
+
+def _pip_install_into(target: Path, *requirements: str) -> None:
+    """``pip install --target`` of ``requirements`` (no dependencies), once per target."""
     if not target.exists():
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--target",
-                str(target),
-                *TEST_REQUIREMENTS,
-            ],
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+            + ["--target", str(target), *requirements],
             check=True,
         )
-    return str(target)
 
 
 def run_suite(
